@@ -1,0 +1,40 @@
+package io.berrys.mesh.events;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/** The units of work an agent owns; each follows the triggered → started → progressed* → finished lifecycle. */
+public enum Task {
+    BACKUP("backup"),
+    MIGRATION("migration"),
+    ROLLOUT("rollout"),
+    ROLLBACK("rollback"),
+    VERIFICATION("verification"),
+    DECOMMISSION("decommission"),
+    PROVISION("provision"),
+    RESTORE("restore"),
+    RESTORE_DRILL("restore-drill");
+
+    private final String id;
+
+    Task(String id) {
+        this.id = id;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String type(Phase phase) {
+        return "mesh." + id + "." + phase.id();
+    }
+
+    /** Where this task's {@code .triggered} commands are read by its owner. Rollbacks jump the queue. */
+    public String commandStream() {
+        return this == ROLLBACK ? Streams.PRIORITY : "mesh." + id;
+    }
+
+    public static Optional<Task> fromId(String id) {
+        return Arrays.stream(values()).filter(t -> t.id.equals(id)).findFirst();
+    }
+}

@@ -1,0 +1,40 @@
+package io.berrys.mesh.events.redis;
+
+/** Validated settings of one incoming channel; see {@link RedisStreamsConnector} for what each key means. */
+record InboundSettings(
+        String channel,
+        String stream,
+        String group,
+        String consumer,
+        int batchSize,
+        long blockMs,
+        int maxInFlight,
+        int maxAttempts,
+        long retryBackoffMs,
+        long reclaimIdleMs,
+        long reclaimIntervalMs,
+        String deadLetterStream,
+        long deadLetterMaxLen,
+        PayloadFormat payloadFormat,
+        int maxEntryBytes,
+        long shutdownTimeoutMs,
+        String startFrom,
+        long metricsIntervalMs) {
+
+    InboundSettings {
+        require(batchSize > 0, "batch-size must be positive");
+        require(blockMs >= 0, "block-ms must not be negative");
+        require(maxInFlight > 0, "max-in-flight must be positive");
+        require(maxAttempts > 0, "max-attempts must be positive");
+        require(reclaimIdleMs > 0, "reclaim-idle-ms must be positive");
+        require(stream != null && !stream.isBlank(), "stream must be set");
+        require(group != null && !group.isBlank(), "group must be set (or quarkus.application.name)");
+        require(!stream.equals(deadLetterStream), "dead-letter-stream must differ from the stream");
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException("smallrye-redis-streams: " + message);
+        }
+    }
+}
