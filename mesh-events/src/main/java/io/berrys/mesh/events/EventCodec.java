@@ -16,6 +16,7 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Maps a CloudEvent to the fields of one Redis stream entry and back. Decoding validates the envelope against
@@ -28,6 +29,11 @@ public final class EventCodec {
             .findAndRegisterModules()
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
             .configure(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false);
+
+    /** Sources are a handful of {@code /mesh/<service>} values; parsing each entry's again is wasted work. */
+    private static final Map<String, URI> SOURCES = new ConcurrentHashMap<>();
+
+    private static final int MAX_CACHED_SOURCES = 1_024;
 
     private EventCodec() {}
 
@@ -122,8 +128,16 @@ public final class EventCodec {
     }
 
     private static URI parseSource(String source) {
+        URI cached = SOURCES.get(source);
+        if (cached != null) {
+            return cached;
+        }
         try {
-            return URI.create(source);
+            URI uri = URI.create(source);
+            if (SOURCES.size() < MAX_CACHED_SOURCES) {
+                SOURCES.put(source, uri);
+            }
+            return uri;
         } catch (IllegalArgumentException e) {
             throw new MalformedEventException("source is not a URI reference: '" + source + "'");
         }

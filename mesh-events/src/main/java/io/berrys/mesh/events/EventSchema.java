@@ -1,5 +1,6 @@
 package io.berrys.mesh.events;
 
+import io.berrys.mesh.events.catalog.EventCatalog;
 import java.util.Map;
 
 /** The schema rules of the mesh in one place: size limit, required envelope fields, known types. */
@@ -13,6 +14,16 @@ public final class EventSchema {
 
     private EventSchema() {}
 
+    /** True when the entry is certainly within {@code maxBytes}; computes the exact UTF-8 size only near the limit. */
+    public static boolean fitsIn(Map<String, String> fields, int maxBytes) {
+        long chars = 0;
+        for (Map.Entry<String, String> field : fields.entrySet()) {
+            chars += field.getKey().length() + (field.getValue() == null ? 0 : field.getValue().length());
+        }
+        // A UTF-16 char never takes more than 3 UTF-8 bytes (surrogate pairs: 4 bytes for 2 chars).
+        return chars * 3 <= maxBytes || entrySize(fields) <= maxBytes;
+    }
+
     public static int entrySize(Map<String, String> fields) {
         int size = 0;
         for (Map.Entry<String, String> field : fields.entrySet()) {
@@ -23,10 +34,9 @@ public final class EventSchema {
 
     /** Throws {@link MalformedEventException} naming the first broken rule. */
     public static void checkEnvelope(Map<String, String> fields, int maxEntryBytes) {
-        int size = entrySize(fields);
-        if (size > maxEntryBytes) {
+        if (!fitsIn(fields, maxEntryBytes)) {
             throw new MalformedEventException(
-                    "entry is " + size + " bytes, over the limit of " + maxEntryBytes + " bytes");
+                    "entry is " + entrySize(fields) + " bytes, over the limit of " + maxEntryBytes + " bytes");
         }
         String specVersion = fields.get(EntryFields.SPECVERSION);
         if (!SPEC_VERSION.equals(specVersion)) {
@@ -41,7 +51,7 @@ public final class EventSchema {
             throw new MalformedEventException("datacontenttype must be application/json, got " + quote(contentType));
         }
         EventType parsed = EventType.parse(type);
-        if (!io.berrys.mesh.events.catalog.EventCatalog.isKnown(type)) {
+        if (!EventCatalog.isKnown(type)) {
             throw new MalformedEventException("unknown event type " + quote(type));
         }
         if (parsed.isTaskEvent()) {

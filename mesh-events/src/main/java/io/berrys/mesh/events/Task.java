@@ -1,7 +1,10 @@
 package io.berrys.mesh.events;
 
-import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** The units of work an agent owns; each follows the triggered → started → progressed* → finished lifecycle. */
 public enum Task {
@@ -34,7 +37,10 @@ public enum Task {
         return this == ROLLBACK ? Streams.PRIORITY : "mesh." + id;
     }
 
+    private static final Map<String, Task> BY_ID =
+            Stream.of(values()).collect(Collectors.toUnmodifiableMap(Task::id, Function.identity()));
+
     public static Optional<Task> fromId(String id) {
-        return Arrays.stream(values()).filter(t -> t.id.equals(id)).findFirst();
+        return Optional.ofNullable(BY_ID.get(id));
     }
 }

@@ -1,5 +1,6 @@
 package io.berrys.mesh.events.redis;
 
+import io.berrys.mesh.events.EventSchema;
 import io.berrys.mesh.events.Streams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -75,9 +76,8 @@ final class OutboundChannel implements Flow.Subscriber<Message<?>> {
         try {
             stream = targetStream(message);
             Map<String, String> fields = settings.payloadFormat().encode(message.getPayload());
-            int size = io.berrys.mesh.events.EventSchema.entrySize(fields);
-            if (size > settings.maxEntryBytes()) {
-                throw new IllegalArgumentException("entry for " + stream + " is " + size
+            if (!EventSchema.fitsIn(fields, settings.maxEntryBytes())) {
+                throw new IllegalArgumentException("entry for " + stream + " is " + EventSchema.entrySize(fields)
                         + " bytes, over the limit of " + settings.maxEntryBytes() + " bytes");
             }
             long maxLen = message.getMetadata(OutgoingRedisStreamsMetadata.class)

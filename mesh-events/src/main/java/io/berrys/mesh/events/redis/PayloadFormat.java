@@ -30,10 +30,9 @@ public enum PayloadFormat {
     FIELDS {
         @Override
         Object decode(Map<String, String> fields, int maxEntryBytes) {
-            int size = EventSchema.entrySize(fields);
-            if (size > maxEntryBytes) {
-                throw new MalformedEventException(
-                        "entry is " + size + " bytes, over the limit of " + maxEntryBytes + " bytes");
+            if (!EventSchema.fitsIn(fields, maxEntryBytes)) {
+                throw new MalformedEventException("entry is " + EventSchema.entrySize(fields)
+                        + " bytes, over the limit of " + maxEntryBytes + " bytes");
             }
             return fields;
         }

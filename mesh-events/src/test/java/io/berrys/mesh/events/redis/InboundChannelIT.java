@@ -1,0 +1,162 @@
+package io.berrys.mesh.events.redis;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berrys.mesh.events.idempotency.IdempotencyGuard;
+import io.berrys.mesh.events.testing.LocalServers;
+import io.cloudevents.CloudEvent;
+import io.smallrye.mutiny.Uni;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Crash, shutdown and backpressure behaviour of the incoming side, against the local Redis. */
+class InboundChannelIT {
+
+    private String url;
+    private ChannelHarness harness;
+
+    @BeforeEach
+    void connect() {
+        url = LocalServers.requireRedis();
+        harness = new ChannelHarness(url);
+    }
+
+    @AfterEach
+    void close() {
+        harness.close();
+    }
+
+    @Test
+    void consumerThatDiesMidBatchIsReclaimedAndSideEffectsHappenOnce() {
+        String stream = ChannelHarness.uniqueStream("reclaim");
+        String group = "it-group";
+        List<String> eventIds = harness.append(stream, 100);
+        Map<String, AtomicInteger> sideEffects = new ConcurrentHashMap<>();
+
+        // Consumer A lives in its own Vert.x, so closing that Vert.x is a crash: no release, no acks.
+        ChannelHarness processA = new ChannelHarness(url);
+        IdempotencyGuard guardA = new IdempotencyGuard(processA.redis, Duration.ofHours(1), Duration.ofSeconds(2));
+        InboundSettings settingsA = TestSettings.incoming(stream, "a").maxInFlight(20).build();
+        AtomicInteger receivedByA = new AtomicInteger();
+        processA.inboundChannel(settingsA).messages().subscribe().with(message -> {
+            int seen = receivedByA.incrementAndGet();
+            if (seen <= 20) {
+                // The first 20 get their side effect; only the first 10 are acknowledged before the "crash".
+                sideEffect(guardA, group, message, sideEffects)
+                        .subscribe()
+                        .with(ran -> {
+                            if (seen <= 10) {
+                                message.ack();
+                            }
+                        });
+            }
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> receivedByA.get() >= 30);
+        processA.close();
+        long leftPending = harness.pending(stream, group);
+        assertTrue(leftPending >= 20, "the crashed consumer should leave its unacknowledged entries pending");
+
+        IdempotencyGuard guardB = new IdempotencyGuard(harness.redis, Duration.ofHours(1), Duration.ofSeconds(2));
+        InboundSettings settingsB = TestSettings.incoming(stream, "b").reclaimIdleMs(500).build();
+        Set<Integer> attempts = ConcurrentHashMap.newKeySet();
+        harness.inboundChannel(settingsB).messages().subscribe().with(message -> {
+            attempts.add(message.getMetadata(IncomingRedisStreamsMetadata.class).orElseThrow().attempt());
+            sideEffect(guardB, group, message, sideEffects).subscribe().with(ran -> message.ack(), message::nack);
+        });
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> sideEffects.size() == 100 && harness.pending(stream, group) == 0);
+        for (String eventId : eventIds) {
+            assertEquals(1, sideEffects.get(eventId).get(), "side effect of " + eventId + " ran more than once");
+        }
+        assertTrue(attempts.contains(2), "reclaimed entries carry their delivery count as the attempt");
+        assertTrue(harness.registry.get("mesh.stream.reclaimed").counter().count() >= 20);
+    }
+
+    @Test
+    void shutdownWithWorkInFlightLosesNothing() {
+        String stream = ChannelHarness.uniqueStream("shutdown");
+        String group = "it-group";
+        List<String> eventIds = harness.append(stream, 60);
+        Set<String> handled = ConcurrentHashMap.newKeySet();
+        List<Message<?>> held = new CopyOnWriteArrayList<>();
+
+        InboundSettings settingsA = TestSettings.incoming(stream, "a").shutdownTimeoutMs(300).build();
+        InboundChannel channelA = harness.inboundChannel(settingsA);
+        channelA.messages().subscribe().with(held::add);
+        await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 60);
+
+        // Half the handlers finish during the shutdown grace period; the other half never do.
+        var stopping = channelA.stop().toCompletableFuture();
+        for (int i = 0; i < 30; i++) {
+            Message<?> message = held.get(i);
+            handled.add(((CloudEvent) message.getPayload()).getId());
+            message.ack();
+        }
+        await().atMost(Duration.ofSeconds(5)).until(stopping::isDone);
+
+        InboundSettings settingsB = TestSettings.incoming(stream, "b").reclaimIdleMs(1_000).build();
+        harness.inboundChannel(settingsB).messages().subscribe().with(message -> {
+            handled.add(((CloudEvent) message.getPayload()).getId());
+            message.ack();
+        });
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> handled.containsAll(eventIds) && harness.pending(stream, group) == 0);
+        assertEquals(Set.copyOf(eventIds), Set.copyOf(handled));
+    }
+
+    @Test
+    void readingPausesAtTheInFlightBound() throws InterruptedException {
+        String stream = ChannelHarness.uniqueStream("backpressure");
+        harness.append(stream, 100);
+        List<Message<?>> held = new CopyOnWriteArrayList<>();
+        AtomicInteger unacked = new AtomicInteger();
+        AtomicInteger maxUnacked = new AtomicInteger();
+        InboundChannel channel =
+                harness.inboundChannel(TestSettings.incoming(stream, "a").maxInFlight(8).build());
+        channel.messages().subscribe().with(message -> {
+            maxUnacked.accumulateAndGet(unacked.incrementAndGet(), Math::max);
+            held.add(message);
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> held.size() == 8);
+        TimeUnit.MILLISECONDS.sleep(500);
+        assertEquals(8, held.size(), "no entry beyond max-in-flight may be delivered before an ack");
+
+        AtomicInteger acked = new AtomicInteger();
+        Thread acker = new Thread(() -> {
+            while (acked.get() < 100) {
+                for (Message<?> message : held) {
+                    if (held.remove(message)) {
+                        unacked.decrementAndGet();
+                        message.ack();
+                        acked.incrementAndGet();
+                    }
+                }
+                Thread.onSpinWait();
+            }
+        });
+        acker.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> acked.get() == 100);
+        acker.join(1_000);
+        assertTrue(maxUnacked.get() <= 8, "in flight peaked at " + maxUnacked.get());
+    }
+
+    private static Uni<Boolean> sideEffect(
+            IdempotencyGuard guard, String group, Message<?> message, Map<String, AtomicInteger> sideEffects) {
+        String eventId = ((CloudEvent) message.getPayload()).getId();
+        return guard.runOnce(group, eventId, () -> Uni.createFrom().item(() -> sideEffects
+                .computeIfAbsent(eventId, id -> new AtomicInteger())
+                .incrementAndGet()));
+    }
+}
