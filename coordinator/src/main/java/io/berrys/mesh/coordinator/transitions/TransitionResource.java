@@ -1,0 +1,44 @@
+package io.berrys.mesh.coordinator.transitions;
+
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+@Path("/api/transitions")
+@Produces(MediaType.APPLICATION_JSON)
+public class TransitionResource {
+
+    private final TransitionLog log;
+
+    public TransitionResource(TransitionLog log) {
+        this.log = log;
+    }
+
+    @GET
+    @Operation(summary = "Recent events consumed from mesh.transitions, newest first")
+    public Response recent(
+            @QueryParam("limit") @DefaultValue("50") String limit, @QueryParam("releaseId") String releaseId) {
+        int parsed;
+        try {
+            parsed = Integer.parseInt(limit);
+        } catch (NumberFormatException e) {
+            return badRequest("limit must be a whole number between 1 and " + TransitionLog.CAPACITY);
+        }
+        if (parsed < 1 || parsed > TransitionLog.CAPACITY) {
+            return badRequest("limit must be between 1 and " + TransitionLog.CAPACITY + ", got " + parsed);
+        }
+        return Response.ok(log.recent(parsed, releaseId)).build();
+    }
+
+    private static Response badRequest(String message) {
+        return Response.status(Response.Status.BAD_REQUEST)
+                .entity(Map.of("error", message))
+                .build();
+    }
+}

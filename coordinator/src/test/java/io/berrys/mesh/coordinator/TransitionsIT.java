@@ -1,0 +1,70 @@
+package io.berrys.mesh.coordinator;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import io.berrys.mesh.events.EventCodec;
+import io.berrys.mesh.events.EventType;
+import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.Services;
+import io.berrys.mesh.events.catalog.ReleasePublished;
+import io.berrys.mesh.events.testing.RedisServerResource;
+import io.cloudevents.CloudEvent;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(
+        value = RedisServerResource.class,
+        initArgs = @ResourceArg(name = "clean-prefix", value = "it.coordinator."))
+class TransitionsIT {
+
+    @Inject
+    Redis redis;
+
+    @Test
+    void releasePublishedOnTheStreamShowsUpInTheApi() throws Exception {
+        CloudEvent published = Events.of(
+                        EventType.RELEASE_PUBLISHED,
+                        Services.COORDINATOR,
+                        new ReleasePublished(
+                                "staging", "planning-system", "2.3.1", "registry.local/planning-system:2.3.1",
+                                List.of(), false, "ci"))
+                .releaseId("rel-it-1")
+                .build();
+        Request add = Request.cmd(Command.XADD).arg("it.coordinator.transitions").arg("*");
+        EventCodec.toFields(published).forEach((name, value) -> add.arg(name).arg(value));
+        redis.send(add).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().queryParam("releaseId", "rel-it-1")
+                .when()
+                .get("/api/transitions")
+                .then()
+                .statusCode(200)
+                .body("[0].eventId", equalTo(published.getId()))
+                .body("[0].type", equalTo("mesh.release.published"))
+                .body("[0].data.version", equalTo("2.3.1")));
+    }
+
+    @Test
+    void badLimitIsA400WithAMessage() {
+        given().queryParam("limit", "lots")
+                .when()
+                .get("/api/transitions")
+                .then()
+                .statusCode(400)
+                .body("error", containsString("limit must be a whole number"));
+        given().queryParam("limit", "0").when().get("/api/transitions").then().statusCode(400);
+    }
+}
