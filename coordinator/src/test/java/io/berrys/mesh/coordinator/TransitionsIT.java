@@ -39,22 +39,29 @@ class TransitionsIT {
                         EventType.RELEASE_PUBLISHED,
                         Services.COORDINATOR,
                         new ReleasePublished(
-                                "staging", "planning-system", "2.3.1", "registry.local/planning-system:2.3.1",
-                                List.of(), false, "ci"))
+                                "staging",
+                                "planning-system",
+                                "2.3.1",
+                                "registry.local/planning-system:2.3.1",
+                                List.of(),
+                                false,
+                                "ci"))
                 .releaseId("rel-it-1")
                 .build();
-        Request add = Request.cmd(Command.XADD).arg("it.coordinator.transitions").arg("*");
+        Request add =
+                Request.cmd(Command.XADD).arg("it.coordinator.transitions").arg("*");
         EventCodec.toFields(published).forEach((name, value) -> add.arg(name).arg(value));
         redis.send(add).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
 
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().queryParam("releaseId", "rel-it-1")
-                .when()
-                .get("/api/transitions")
-                .then()
-                .statusCode(200)
-                .body("[0].eventId", equalTo(published.getId()))
-                .body("[0].type", equalTo("mesh.release.published"))
-                .body("[0].data.version", equalTo("2.3.1")));
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> given().queryParam("releaseId", "rel-it-1")
+                        .when()
+                        .get("/api/transitions")
+                        .then()
+                        .statusCode(200)
+                        .body("[0].eventId", equalTo(published.getId()))
+                        .body("[0].type", equalTo("mesh.release.published"))
+                        .body("[0].data.version", equalTo("2.3.1")));
     }
 
     @Test

@@ -20,6 +20,7 @@ public final class EntryFields {
 
     /** Fields the connector adds to an entry it dead-letters. */
     public static final String DLQ_REASON = "dlq_reason";
+
     public static final String DLQ_ORIGINAL_ID = "dlq_original_id";
     public static final String DLQ_STREAM = "dlq_stream";
     public static final String DLQ_GROUP = "dlq_group";
@@ -27,8 +28,7 @@ public final class EntryFields {
     public static final String DLQ_ATTEMPTS = "dlq_attempts";
     public static final String DLQ_TIME = "dlq_time";
 
-    static final Set<String> CORE =
-            Set.of(SPECVERSION, ID, SOURCE, TYPE, SUBJECT, TIME, DATACONTENTTYPE, DATA);
+    static final Set<String> CORE = Set.of(SPECVERSION, ID, SOURCE, TYPE, SUBJECT, TIME, DATACONTENTTYPE, DATA);
 
     private EntryFields() {}
 }

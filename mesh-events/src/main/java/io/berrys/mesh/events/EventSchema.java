@@ -18,7 +18,8 @@ public final class EventSchema {
     public static boolean fitsIn(Map<String, String> fields, int maxBytes) {
         long chars = 0;
         for (Map.Entry<String, String> field : fields.entrySet()) {
-            chars += field.getKey().length() + (field.getValue() == null ? 0 : field.getValue().length());
+            chars += field.getKey().length()
+                    + (field.getValue() == null ? 0 : field.getValue().length());
         }
         // A UTF-16 char never takes more than 3 UTF-8 bytes (surrogate pairs: 4 bytes for 2 chars).
         return chars * 3 <= maxBytes || entrySize(fields) <= maxBytes;

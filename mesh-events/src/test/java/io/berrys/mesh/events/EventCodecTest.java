@@ -21,7 +21,12 @@ class EventCodecTest {
         return Events.of(
                         Task.ROLLOUT.type(Phase.TRIGGERED),
                         Services.COORDINATOR,
-                        new RolloutTriggered("production", "planning-system", "1.4.0", "registry/planning:1.4.0", List.of(10, 50, 100)))
+                        new RolloutTriggered(
+                                "production",
+                                "planning-system",
+                                "1.4.0",
+                                "registry/planning:1.4.0",
+                                List.of(10, 50, 100)))
                 .releaseId("rel-1")
                 .subject("production/planning-system")
                 .attempt(2)
@@ -53,7 +58,10 @@ class EventCodecTest {
     void replyCarriesReleaseAndPointsAtTheCommand() {
         CloudEvent triggered = rolloutTriggered();
         CloudEvent finished = Events.replyTo(
-                        triggered, Phase.FINISHED, Services.ROLLOUT, new TaskFinished("rollout", Result.PASS, "promoted", null))
+                        triggered,
+                        Phase.FINISHED,
+                        Services.ROLLOUT,
+                        new TaskFinished("rollout", Result.PASS, "promoted", null))
                 .build();
         assertEquals("mesh.rollout.finished", finished.getType());
         assertEquals("rel-1", Events.releaseId(finished));

@@ -54,11 +54,7 @@ public class TransitionLog {
             ReleasePublished release = Events.payload(event, ReleasePublished.class);
             LOG.infof(
                     "Release requested: %s %s to %s (event %s, stream entry %s)",
-                    release.service(),
-                    release.version(),
-                    release.environment(),
-                    event.getId(),
-                    metadata.entryId());
+                    release.service(), release.version(), release.environment(), event.getId(), metadata.entryId());
         } else {
             LOG.debugf("Transition %s for release %s", event.getType(), transition.releaseId());
         }

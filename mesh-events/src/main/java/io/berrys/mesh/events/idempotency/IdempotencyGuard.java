@@ -40,7 +40,12 @@ public class IdempotencyGuard {
     /** Runs {@code action} unless this group already completed the event; emits whether it ran. */
     public Uni<Boolean> runOnce(String group, String eventId, Supplier<Uni<?>> action) {
         String key = key(group, eventId);
-        return send(Request.cmd(Command.SET).arg(key).arg(RUNNING).arg("NX").arg("PX").arg(lease.toMillis()))
+        return send(Request.cmd(Command.SET)
+                        .arg(key)
+                        .arg(RUNNING)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(lease.toMillis()))
                 .onItem()
                 .transformToUni(acquired -> {
                     if (acquired != null) {

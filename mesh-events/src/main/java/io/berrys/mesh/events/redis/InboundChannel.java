@@ -76,12 +76,13 @@ final class InboundChannel {
     }
 
     Multi<Message<?>> messages() {
-        return Multi.createFrom().<Message<?>>emitter(
-                emitter -> {
-                    this.emitter = emitter;
-                    start();
-                },
-                BackPressureStrategy.BUFFER);
+        return Multi.createFrom()
+                .<Message<?>>emitter(
+                        emitter -> {
+                            this.emitter = emitter;
+                            start();
+                        },
+                        BackPressureStrategy.BUFFER);
     }
 
     InboundSettings settings() {
@@ -110,10 +111,7 @@ final class InboundChannel {
         started = true;
         LOG.infof(
                 "Channel %s reads stream %s as group %s, consumer %s",
-                settings.channel(),
-                settings.stream(),
-                settings.group(),
-                settings.consumer());
+                settings.channel(), settings.stream(), settings.group(), settings.consumer());
         ensureGroup().onComplete(ar -> pump());
         probeTimer = vertx.setPeriodic(settings.metricsIntervalMs(), id -> probe());
     }
@@ -239,9 +237,7 @@ final class InboundChannel {
             backlogCursor = entries.get(entries.size() - 1).id();
             LOG.infof(
                     "Channel %s resumes %d entries left pending by an earlier run of consumer %s",
-                    settings.channel(),
-                    entries.size(),
-                    settings.consumer());
+                    settings.channel(), entries.size(), settings.consumer());
             return withDeliveryCounts(entries);
         });
     }
@@ -269,10 +265,7 @@ final class InboundChannel {
             metrics.reclaimed.increment(entries.size());
             LOG.warnf(
                     "Channel %s reclaimed %d entries of %s idle for over %d ms in other consumers' pending lists",
-                    settings.channel(),
-                    entries.size(),
-                    settings.stream(),
-                    settings.reclaimIdleMs());
+                    settings.channel(), entries.size(), settings.stream(), settings.reclaimIdleMs());
             return withDeliveryCounts(entries);
         });
     }
@@ -312,8 +305,7 @@ final class InboundChannel {
         if (entry.fields() == null) {
             LOG.warnf(
                     "Entry %s of %s was trimmed (MAXLEN) before it was acknowledged; acknowledging the gap",
-                    entry.id(),
-                    settings.stream());
+                    entry.id(), settings.stream());
             acks.add(entry.id());
             flushAcks();
             return;
@@ -457,14 +449,9 @@ final class InboundChannel {
                         metrics.deadLettered.increment();
                         LOG.warnf(
                                 "Moved entry %s of %s to %s after %d attempt(s): %s",
-                                entry.id(),
-                                settings.stream(),
-                                settings.deadLetterStream(),
-                                delivery.attempt(),
-                                reason);
+                                entry.id(), settings.stream(), settings.deadLetterStream(), delivery.attempt(), reason);
                     } else {
-                        recordFailure(
-                                "could not dead-letter entry " + entry.id() + "; it stays pending", ar.cause());
+                        recordFailure("could not dead-letter entry " + entry.id() + "; it stays pending", ar.cause());
                     }
                     settle(entry.id());
                 });
@@ -565,7 +552,9 @@ final class InboundChannel {
             long oldestAgeMs = 0;
             if (pending != null && pending.size() > 1 && pending.get(1) != null) {
                 oldestAgeMs = Math.max(
-                        0, System.currentTimeMillis() - StreamEntry.timestampOf(pending.get(1).toString()));
+                        0,
+                        System.currentTimeMillis()
+                                - StreamEntry.timestampOf(pending.get(1).toString()));
             }
             metrics.observe(
                     replies.get(0).toLong(),
@@ -624,8 +613,7 @@ final class InboundChannel {
             if (!unfinished.isEmpty()) {
                 LOG.warnf(
                         "Channel %s stopped with %d entries unfinished; they stay pending and peers reclaim them",
-                        settings.channel(),
-                        unfinished.size());
+                        settings.channel(), unfinished.size());
                 release(unfinished);
             }
             LOG.infof("Channel %s stopped", settings.channel());

@@ -2,9 +2,9 @@ package io.berrys.mesh.events.redis;
 
 import io.berrys.mesh.events.EventSchema;
 import io.berrys.mesh.events.Streams;
+import io.cloudevents.CloudEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.cloudevents.CloudEvent;
 import io.smallrye.reactive.messaging.OutgoingMessageMetadata;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
@@ -136,9 +136,7 @@ final class OutboundChannel implements Flow.Subscriber<Message<?>> {
         for (Pending pending : batch) {
             requests.add(pending.request());
         }
-        var reply = batch.size() == 1
-                ? redis.send(requests.get(0)).map(List::of)
-                : redis.batch(requests);
+        var reply = batch.size() == 1 ? redis.send(requests.get(0)).map(List::of) : redis.batch(requests);
         reply.onComplete(ar -> {
             if (ar.succeeded()) {
                 redisReachable = true;
@@ -167,10 +165,12 @@ final class OutboundChannel implements Flow.Subscriber<Message<?>> {
             Pending pending = batch.get(i);
             String entryId = replies.get(i).toString();
             writtenByStream
-                    .computeIfAbsent(pending.stream(), stream -> Counter.builder("mesh.stream.written")
-                            .description("Entries written by this service")
-                            .tag("stream", stream)
-                            .register(registry))
+                    .computeIfAbsent(
+                            pending.stream(),
+                            stream -> Counter.builder("mesh.stream.written")
+                                    .description("Entries written by this service")
+                                    .tag("stream", stream)
+                                    .register(registry))
                     .increment();
             OutgoingMessageMetadata.setResultOnMessage(pending.message(), entryId);
             pending.message().ack();
@@ -181,7 +181,9 @@ final class OutboundChannel implements Flow.Subscriber<Message<?>> {
     private void recordFailure(Throwable failure) {
         String message = "write to " + settings.stream() + " failed: " + failure.getMessage();
         if (!message.equals(lastError)) {
-            LOG.warnf("Channel %s: %s (retrying for up to %d ms)", settings.channel(), message, settings.retryTimeoutMs());
+            LOG.warnf(
+                    "Channel %s: %s (retrying for up to %d ms)",
+                    settings.channel(), message, settings.retryTimeoutMs());
         }
         lastError = message;
     }

@@ -14,7 +14,8 @@ record OutboundSettings(
 
     OutboundSettings {
         if (maxBatch <= 0 || maxPendingWrites <= 0) {
-            throw new IllegalArgumentException("smallrye-redis-streams: max-batch and max-pending-writes must be positive");
+            throw new IllegalArgumentException(
+                    "smallrye-redis-streams: max-batch and max-pending-writes must be positive");
         }
         if (stream == null || stream.isBlank()) {
             throw new IllegalArgumentException("smallrye-redis-streams: stream must be set");

@@ -89,8 +89,8 @@ import org.jboss.logging.Logger;
         type = "int",
         direction = INCOMING,
         defaultValue = "5",
-        description = "Deliveries of one entry (retries and reclaims after crashes included) before it is"
-                + " dead-lettered")
+        description =
+                "Deliveries of one entry (retries and reclaims after crashes included) before it is" + " dead-lettered")
 @ConnectorAttribute(
         name = "retry-backoff-ms",
         type = "long",
@@ -256,7 +256,8 @@ public class RedisStreamsConnector implements InboundConnector, OutboundConnecto
                 longValue(config, "reclaim-interval-ms", 5_000),
                 config.getOptionalValue("dead-letter-stream", String.class).orElse(Streams.deadLetter(stream)),
                 longValue(config, "dead-letter-maxlen", 100_000),
-                PayloadFormat.parse(config.getOptionalValue("payload-format", String.class).orElse("cloudevent")),
+                PayloadFormat.parse(
+                        config.getOptionalValue("payload-format", String.class).orElse("cloudevent")),
                 intValue(config, "max-entry-bytes", EventSchema.MAX_ENTRY_BYTES),
                 longValue(config, "shutdown-timeout-ms", 10_000),
                 config.getOptionalValue("start-from", String.class).orElse("0"),
@@ -271,7 +272,8 @@ public class RedisStreamsConnector implements InboundConnector, OutboundConnecto
                 longValue(config, "maxlen", 100_000),
                 intValue(config, "max-batch", 512),
                 intValue(config, "max-pending-writes", 4_096),
-                PayloadFormat.parse(config.getOptionalValue("payload-format", String.class).orElse("cloudevent")),
+                PayloadFormat.parse(
+                        config.getOptionalValue("payload-format", String.class).orElse("cloudevent")),
                 config.getOptionalValue("route-by-type", Boolean.class).orElse(false),
                 intValue(config, "max-entry-bytes", EventSchema.MAX_ENTRY_BYTES),
                 longValue(config, "retry-timeout-ms", 30_000));

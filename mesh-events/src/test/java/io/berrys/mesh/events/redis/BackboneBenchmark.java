@@ -79,13 +79,16 @@ class BackboneBenchmark {
         long start = System.nanoTime();
         for (int i = 0; i < events; i++) {
             window.acquire();
-            bench.out().send(Message.of(ChannelHarness.event(i)).withAck(() -> {
-                window.release();
-                return CompletableFuture.completedFuture(null);
-            }).withNack(failure -> {
-                window.release();
-                return CompletableFuture.completedFuture(null);
-            }));
+            bench.out()
+                    .send(Message.of(ChannelHarness.event(i))
+                            .withAck(() -> {
+                                window.release();
+                                return CompletableFuture.completedFuture(null);
+                            })
+                            .withNack(failure -> {
+                                window.release();
+                                return CompletableFuture.completedFuture(null);
+                            }));
         }
         allConsumed.get(5, TimeUnit.MINUTES);
         long elapsed = System.nanoTime() - start;
@@ -99,7 +102,8 @@ class BackboneBenchmark {
         List<Request> adds = new ArrayList<>();
         for (int i = 0; i < events; i++) {
             Request add = Request.cmd(Command.XADD).arg(stream).arg("*");
-            EventCodec.toFields(ChannelHarness.event(i)).forEach((name, value) -> add.arg(name).arg(value));
+            EventCodec.toFields(ChannelHarness.event(i))
+                    .forEach((name, value) -> add.arg(name).arg(value));
             adds.add(add);
             if (adds.size() == 1_000) {
                 ChannelHarness.await(redis.batch(adds));
@@ -109,11 +113,8 @@ class BackboneBenchmark {
         if (!adds.isEmpty()) {
             ChannelHarness.await(redis.batch(adds));
         }
-        ChannelHarness.await(redis.send(Request.cmd(Command.XGROUP)
-                .arg("CREATE")
-                .arg(stream)
-                .arg(group)
-                .arg("0")));
+        ChannelHarness.await(redis.send(
+                Request.cmd(Command.XGROUP).arg("CREATE").arg(stream).arg(group).arg("0")));
         long start = System.nanoTime();
         int handled = 0;
         while (handled < events) {

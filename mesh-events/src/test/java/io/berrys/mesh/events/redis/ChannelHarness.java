@@ -2,9 +2,9 @@ package io.berrys.mesh.events.redis;
 
 import io.berrys.mesh.events.EventCodec;
 import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.Task;
-import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.catalog.TaskProgressed;
 import io.cloudevents.CloudEvent;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -36,11 +36,13 @@ final class ChannelHarness implements AutoCloseable {
     }
 
     static OutboundSettings outbound(String stream) {
-        return new OutboundSettings("test-out", stream, 100_000, 512, 4096, PayloadFormat.CLOUDEVENT, false, 262_144, 30_000);
+        return new OutboundSettings(
+                "test-out", stream, 100_000, 512, 4096, PayloadFormat.CLOUDEVENT, false, 262_144, 30_000);
     }
 
     InboundChannel inboundChannel(InboundSettings settings) {
-        return new InboundChannel(redis, vertx, settings, new StreamMetrics(registry, settings.stream(), settings.group()));
+        return new InboundChannel(
+                redis, vertx, settings, new StreamMetrics(registry, settings.stream(), settings.group()));
     }
 
     OutboundChannel outboundChannel(OutboundSettings settings) {

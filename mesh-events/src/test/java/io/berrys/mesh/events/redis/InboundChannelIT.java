@@ -48,19 +48,18 @@ class InboundChannelIT {
         // Consumer A lives in its own Vert.x, so closing that Vert.x is a crash: no release, no acks.
         ChannelHarness processA = new ChannelHarness(url);
         IdempotencyGuard guardA = new IdempotencyGuard(processA.redis, Duration.ofHours(1), Duration.ofSeconds(2));
-        InboundSettings settingsA = TestSettings.incoming(stream, "a").maxInFlight(20).build();
+        InboundSettings settingsA =
+                TestSettings.incoming(stream, "a").maxInFlight(20).build();
         AtomicInteger receivedByA = new AtomicInteger();
         processA.inboundChannel(settingsA).messages().subscribe().with(message -> {
             int seen = receivedByA.incrementAndGet();
             if (seen <= 20) {
                 // The first 20 get their side effect; only the first 10 are acknowledged before the "crash".
-                sideEffect(guardA, group, message, sideEffects)
-                        .subscribe()
-                        .with(ran -> {
-                            if (seen <= 10) {
-                                message.ack();
-                            }
-                        });
+                sideEffect(guardA, group, message, sideEffects).subscribe().with(ran -> {
+                    if (seen <= 10) {
+                        message.ack();
+                    }
+                });
             }
         });
         await().atMost(Duration.ofSeconds(10)).until(() -> receivedByA.get() >= 30);
@@ -69,14 +68,18 @@ class InboundChannelIT {
         assertTrue(leftPending >= 20, "the crashed consumer should leave its unacknowledged entries pending");
 
         IdempotencyGuard guardB = new IdempotencyGuard(harness.redis, Duration.ofHours(1), Duration.ofSeconds(2));
-        InboundSettings settingsB = TestSettings.incoming(stream, "b").reclaimIdleMs(500).build();
+        InboundSettings settingsB =
+                TestSettings.incoming(stream, "b").reclaimIdleMs(500).build();
         Set<Integer> attempts = ConcurrentHashMap.newKeySet();
         harness.inboundChannel(settingsB).messages().subscribe().with(message -> {
-            attempts.add(message.getMetadata(IncomingRedisStreamsMetadata.class).orElseThrow().attempt());
+            attempts.add(message.getMetadata(IncomingRedisStreamsMetadata.class)
+                    .orElseThrow()
+                    .attempt());
             sideEffect(guardB, group, message, sideEffects).subscribe().with(ran -> message.ack(), message::nack);
         });
 
-        await().atMost(Duration.ofSeconds(20)).until(() -> sideEffects.size() == 100 && harness.pending(stream, group) == 0);
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> sideEffects.size() == 100 && harness.pending(stream, group) == 0);
         for (String eventId : eventIds) {
             assertEquals(1, sideEffects.get(eventId).get(), "side effect of " + eventId + " ran more than once");
         }
@@ -92,7 +95,8 @@ class InboundChannelIT {
         Set<String> handled = ConcurrentHashMap.newKeySet();
         List<Message<?>> held = new CopyOnWriteArrayList<>();
 
-        InboundSettings settingsA = TestSettings.incoming(stream, "a").shutdownTimeoutMs(300).build();
+        InboundSettings settingsA =
+                TestSettings.incoming(stream, "a").shutdownTimeoutMs(300).build();
         InboundChannel channelA = harness.inboundChannel(settingsA);
         channelA.messages().subscribe().with(held::add);
         await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 60);
@@ -106,7 +110,8 @@ class InboundChannelIT {
         }
         await().atMost(Duration.ofSeconds(5)).until(stopping::isDone);
 
-        InboundSettings settingsB = TestSettings.incoming(stream, "b").reclaimIdleMs(1_000).build();
+        InboundSettings settingsB =
+                TestSettings.incoming(stream, "b").reclaimIdleMs(1_000).build();
         harness.inboundChannel(settingsB).messages().subscribe().with(message -> {
             handled.add(((CloudEvent) message.getPayload()).getId());
             message.ack();
@@ -123,8 +128,8 @@ class InboundChannelIT {
         List<Message<?>> held = new CopyOnWriteArrayList<>();
         AtomicInteger unacked = new AtomicInteger();
         AtomicInteger maxUnacked = new AtomicInteger();
-        InboundChannel channel =
-                harness.inboundChannel(TestSettings.incoming(stream, "a").maxInFlight(8).build());
+        InboundChannel channel = harness.inboundChannel(
+                TestSettings.incoming(stream, "a").maxInFlight(8).build());
         channel.messages().subscribe().with(message -> {
             maxUnacked.accumulateAndGet(unacked.incrementAndGet(), Math::max);
             held.add(message);
@@ -155,8 +160,12 @@ class InboundChannelIT {
     private static Uni<Boolean> sideEffect(
             IdempotencyGuard guard, String group, Message<?> message, Map<String, AtomicInteger> sideEffects) {
         String eventId = ((CloudEvent) message.getPayload()).getId();
-        return guard.runOnce(group, eventId, () -> Uni.createFrom().item(() -> sideEffects
-                .computeIfAbsent(eventId, id -> new AtomicInteger())
-                .incrementAndGet()));
+        return guard.runOnce(
+                group,
+                eventId,
+                () -> Uni.createFrom()
+                        .item(() -> sideEffects
+                                .computeIfAbsent(eventId, id -> new AtomicInteger())
+                                .incrementAndGet()));
     }
 }

@@ -82,17 +82,16 @@ class RedisStreamsChannelsIT {
             results.add(result);
             CompletableFuture<Void> acked = new CompletableFuture<>();
             acks.add(acked);
-            roundTripOut.send(Message.of(event)
-                    .addMetadata(result)
-                    .withAck(() -> {
-                        acked.complete(null);
-                        return CompletableFuture.completedFuture(null);
-                    }));
+            roundTripOut.send(Message.of(event).addMetadata(result).withAck(() -> {
+                acked.complete(null);
+                return CompletableFuture.completedFuture(null);
+            }));
         }
         CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
         await().atMost(Duration.ofSeconds(10)).until(() -> channels.roundTrip().size() >= 500);
 
-        List<String> receivedIds = channels.roundTrip().stream().map(TestChannels.Seen::eventId).toList();
+        List<String> receivedIds =
+                channels.roundTrip().stream().map(TestChannels.Seen::eventId).toList();
         assertEquals(sent.stream().map(CloudEvent::getId).toList(), receivedIds, "order must be preserved");
         TestChannels.Seen first = channels.roundTrip().get(0);
         assertEquals("it.roundtrip", first.metadata().stream());
@@ -114,9 +113,13 @@ class RedisStreamsChannelsIT {
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> length("it.flaky.dlq") == 1);
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> channels.flaky().stream().filter(s -> !"poison".equals(s.subject())).count() == 20);
-        long poisonDeliveries =
-                channels.flaky().stream().filter(s -> "poison".equals(s.subject())).count();
+                .until(() -> channels.flaky().stream()
+                                .filter(s -> !"poison".equals(s.subject()))
+                                .count()
+                        == 20);
+        long poisonDeliveries = channels.flaky().stream()
+                .filter(s -> "poison".equals(s.subject()))
+                .count();
         assertEquals(3, poisonDeliveries, "max-attempts=3 deliveries of the poison event");
 
         Map<String, String> dead = lastEntry("it.flaky.dlq");
@@ -199,16 +202,23 @@ class RedisStreamsChannelsIT {
 
     @Test
     void readinessAndMetricsDescribeTheChannels() {
-        given().when().get("/q/health/ready").then().log().ifValidationFails().statusCode(200).body(containsString("roundtrip-in"));
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> given().when()
-                .get("/q/metrics")
+        given().when()
+                .get("/q/health/ready")
                 .then()
+                .log()
+                .ifValidationFails()
                 .statusCode(200)
-                .body(containsString("mesh_stream_length{stream=\"it.roundtrip\"}"))
-                .body(containsString("mesh_stream_pending{group=\"mesh-events-it\",stream=\"it.roundtrip\"}"))
-                .body(containsString("mesh_stream_oldest_pending_age_seconds"))
-                .body(containsString("mesh_stream_dead_letters{stream=\"it.flaky\"}"))
-                .body(containsString("mesh_stream_processed_total")));
+                .body(containsString("roundtrip-in"));
+        await().atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> given().when()
+                        .get("/q/metrics")
+                        .then()
+                        .statusCode(200)
+                        .body(containsString("mesh_stream_length{stream=\"it.roundtrip\"}"))
+                        .body(containsString("mesh_stream_pending{group=\"mesh-events-it\",stream=\"it.roundtrip\"}"))
+                        .body(containsString("mesh_stream_oldest_pending_age_seconds"))
+                        .body(containsString("mesh_stream_dead_letters{stream=\"it.flaky\"}"))
+                        .body(containsString("mesh_stream_processed_total")));
     }
 
     private static io.berrys.mesh.events.catalog.TaskProgressed progressed(String step) {
@@ -234,7 +244,9 @@ class RedisStreamsChannelsIT {
     }
 
     private List<Map<String, String>> entries(String stream) {
-        return RedisReplies.entries(send(Request.cmd(Command.XRANGE).arg(stream).arg("-").arg("+"))).stream()
+        return RedisReplies.entries(
+                        send(Request.cmd(Command.XRANGE).arg(stream).arg("-").arg("+")))
+                .stream()
                 .map(StreamEntry::fields)
                 .toList();
     }

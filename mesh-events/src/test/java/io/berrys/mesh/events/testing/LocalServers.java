@@ -46,6 +46,7 @@ public final class LocalServers {
             }
             dir = dir.getParent();
         }
-        throw new IllegalStateException("cannot find deploy/local/servers.sh above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(
+                "cannot find deploy/local/servers.sh above " + Path.of("").toAbsolutePath());
     }
 }

@@ -46,8 +46,8 @@ public final class PrivateRedis implements AutoCloseable {
 
     private void run(String action) {
         Path script = LocalServers.repoRoot().resolve("deploy/local/servers.sh");
-        ProcessBuilder builder = new ProcessBuilder(List.of(script.toString(), action, "redis"))
-                .redirectErrorStream(true);
+        ProcessBuilder builder =
+                new ProcessBuilder(List.of(script.toString(), action, "redis")).redirectErrorStream(true);
         builder.environment().remove("MESH_REDIS_URL");
         builder.environment().put("MESH_REDIS_PORT", Integer.toString(port));
         builder.environment().put("MESH_LOCAL_DIR", stateDir.toString());
@@ -55,7 +55,8 @@ public final class PrivateRedis implements AutoCloseable {
             Process process = builder.start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                throw new IllegalStateException("servers.sh " + action + " redis on port " + port + " failed:\n" + output);
+                throw new IllegalStateException(
+                        "servers.sh " + action + " redis on port " + port + " failed:\n" + output);
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot run " + script + ": " + e.getMessage(), e);
