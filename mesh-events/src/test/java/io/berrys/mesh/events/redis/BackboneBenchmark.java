@@ -4,6 +4,7 @@ import io.berrys.mesh.events.EventCodec;
 import io.berrys.mesh.events.EventSchema;
 import io.berrys.mesh.events.testing.RedisServerResource;
 import io.cloudevents.CloudEvent;
+import io.cloudevents.core.builder.CloudEventBuilder;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
@@ -40,6 +41,7 @@ class BackboneBenchmark {
 
     private static final int THROUGHPUT_EVENTS = Integer.getInteger("bench.events", 200_000);
     private static final int NAIVE_EVENTS = Integer.getInteger("bench.naive.events", 20_000);
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
     private static final int LATENCY_RATE = Integer.getInteger("bench.rate", 10_000);
     private static final int LATENCY_SECONDS = Integer.getInteger("bench.seconds", 10);
 
@@ -54,10 +56,17 @@ class BackboneBenchmark {
         CloudEvent sample = ChannelHarness.event(123_456);
         print("entry_bytes", EventSchema.entrySize(EventCodec.toFields(sample)));
 
-        runConnector(20_000); // warm-up: JIT, connections
-        double connector = runConnector(THROUGHPUT_EVENTS);
+        runConnector(50_000); // warm-up: JIT, connections
+        double[] rounds = new double[ROUNDS];
+        for (int round = 0; round < ROUNDS; round++) {
+            rounds[round] = runConnector(THROUGHPUT_EVENTS);
+        }
+        Arrays.sort(rounds);
+        double connector = rounds[ROUNDS / 2];
         print("connector_events", THROUGHPUT_EVENTS);
+        print("connector_rounds", ROUNDS);
         print("connector_events_per_s", Math.round(connector));
+        print("connector_events_per_s_best", Math.round(rounds[ROUNDS - 1]));
 
         double naive = runNaive(NAIVE_EVENTS);
         print("naive_events", NAIVE_EVENTS);
@@ -161,11 +170,11 @@ class BackboneBenchmark {
         ticker.scheduleAtFixedRate(
                 () -> {
                     for (int i = 0; i < perTick && sent.get() < total; i++) {
-                        sent.incrementAndGet();
-                        CloudEvent event = io.cloudevents.core.builder.CloudEventBuilder.v1(template)
-                                .withId(java.util.UUID.randomUUID().toString())
+                        CloudEvent event = CloudEventBuilder.v1(template)
+                                .withId("latency-" + sent.get())
                                 .withSubject(Long.toString(System.nanoTime()))
                                 .build();
+                        sent.incrementAndGet();
                         bench.out().send(event);
                     }
                 },

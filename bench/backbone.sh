@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# How fast is the Redis Streams backbone? Prints key=value lines:
+#   raw_xadd_per_s          redis-benchmark XADD with an entry of the same size (the server's ceiling)
+#   connector_events_per_s  Emitter -> smallrye-redis-streams -> @Incoming -> XACK, one consumer
+#   naive_events_per_s      XREADGROUP COUNT 1 + XACK per entry on the same client library
+#   latency_p50_ms / latency_p99_ms   produce -> consume at a steady 10,000 events/s
+# plus the ratios connector_vs_naive and connector_vs_raw_xadd, measured in the same run because this machine is
+# shared and noisy. Targets (issue "Foundation"): connector >= 50,000/s and >= 5x naive; p99 <= 5 ms at 10k/s.
+# Options through the environment: BENCH_EVENTS (200000), BENCH_RATE (10000), BENCH_SECONDS (10).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$ROOT"
+"$ROOT/deploy/local/servers.sh" start redis >/dev/null
+eval "$("$ROOT/deploy/local/servers.sh" env)"
+export MESH_REDIS_URL
+
+echo "[bench] building and running the connector benchmark (about a minute)..." >&2
+log_file="$(mktemp)"
+trap 'rm -f "$log_file"' EXIT
+if ! ./mvnw -B -pl mesh-events test -Dtest=BackboneBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
+    -Dspotless.check.skip=true -Dbench.events="${BENCH_EVENTS:-200000}" -Dbench.rate="${BENCH_RATE:-10000}" \
+    -Dbench.seconds="${BENCH_SECONDS:-10}" >"$log_file" 2>&1; then
+    tail -n 60 "$log_file" >&2
+    echo "[bench] the connector benchmark failed; the end of its log is above" >&2
+    exit 1
+fi
+java_figures="$(grep -E '^[a-z0-9_]+=' "$log_file")"
+entry_bytes="$(sed -n 's/^entry_bytes=//p' <<<"$java_figures")"
+
+echo "[bench] redis-benchmark XADD with a ${entry_bytes}-byte entry..." >&2
+address="${MESH_REDIS_URL#redis://}"
+address="${address##*@}"
+address="${address%%/*}"
+host="${address%%:*}"
+port="${address##*:}"
+payload="$(head -c "$((entry_bytes - 7))" /dev/zero | tr '\0' 'x')"
+raw="$(redis-benchmark -h "$host" -p "$port" -n 200000 -c 4 -P 64 -q \
+    XADD it.bench.raw MAXLEN '~' 100000 '*' payload "$payload" 2>/dev/null |
+    tr '\r' '\n' | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -n 1)"
+redis-cli -h "$host" -p "$port" DEL it.bench.raw >/dev/null
+
+echo "$java_figures"
+raw_int="${raw%.*}"
+echo "raw_xadd_per_s=$raw_int"
+connector="$(sed -n 's/^connector_events_per_s=//p' <<<"$java_figures")"
+awk -v c="$connector" -v r="$raw_int" 'BEGIN { printf "connector_vs_raw_xadd=%.2f\n", c / r }'
