@@ -1,5 +1,7 @@
 package io.berrys.mesh.events;
 
+import static io.berrys.mesh.events.FieldEdits.with;
+import static io.berrys.mesh.events.FieldEdits.without;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +10,6 @@ import io.berrys.mesh.events.catalog.Result;
 import io.berrys.mesh.events.catalog.RolloutTriggered;
 import io.berrys.mesh.events.catalog.TaskFinished;
 import io.cloudevents.CloudEvent;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -112,17 +113,5 @@ class EventCodecTest {
         MalformedEventException error =
                 assertThrows(MalformedEventException.class, () -> EventCodec.fromFields(fields, LIMIT));
         assertTrue(error.getMessage().contains(expected), "expected '" + expected + "' in: " + error.getMessage());
-    }
-
-    private static Map<String, String> without(Map<String, String> fields, String name) {
-        Map<String, String> copy = new HashMap<>(fields);
-        copy.remove(name);
-        return copy;
-    }
-
-    private static Map<String, String> with(Map<String, String> fields, String name, String value) {
-        Map<String, String> copy = new HashMap<>(fields);
-        copy.put(name, value);
-        return copy;
     }
 }

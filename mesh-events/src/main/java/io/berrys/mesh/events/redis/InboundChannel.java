@@ -194,19 +194,22 @@ final class InboundChannel {
         vertx.setTimer(failureBackoffMs, id -> pump());
     }
 
-    private Future<List<Delivery>> readNew(int count) {
+    /** XREADGROUP from {@code id}: {@code >} for new entries (blocking), an entry id for this consumer's own. */
+    private Request readGroup(int count, String id) {
         Request read = Request.cmd(Command.XREADGROUP)
                 .arg("GROUP")
                 .arg(settings.group())
                 .arg(settings.consumer())
                 .arg("COUNT")
-                .arg(count)
-                .arg("BLOCK")
-                .arg(settings.blockMs())
-                .arg("STREAMS")
-                .arg(settings.stream())
-                .arg(">");
-        return redis.send(read).map(reply -> {
+                .arg(count);
+        if (">".equals(id)) {
+            read.arg("BLOCK").arg(settings.blockMs());
+        }
+        return read.arg("STREAMS").arg(settings.stream()).arg(id);
+    }
+
+    private Future<List<Delivery>> readNew(int count) {
+        return redis.send(readGroup(count, ">")).map(reply -> {
             List<StreamEntry> entries = RedisReplies.readGroupEntries(reply);
             List<Delivery> deliveries = new ArrayList<>(entries.size());
             for (StreamEntry entry : entries) {
@@ -218,16 +221,7 @@ final class InboundChannel {
 
     /** Entries this consumer name was given before (by a run that stopped before acknowledging them). */
     private Future<List<Delivery>> readOwnBacklog(int count) {
-        Request read = Request.cmd(Command.XREADGROUP)
-                .arg("GROUP")
-                .arg(settings.group())
-                .arg(settings.consumer())
-                .arg("COUNT")
-                .arg(count)
-                .arg("STREAMS")
-                .arg(settings.stream())
-                .arg(backlogCursor);
-        return redis.send(read).compose(reply -> {
+        return redis.send(readGroup(count, backlogCursor)).compose(reply -> {
             List<StreamEntry> entries = RedisReplies.readGroupEntries(reply);
             entries.removeIf(entry -> inFlightIds.contains(entry.id()));
             if (entries.isEmpty()) {

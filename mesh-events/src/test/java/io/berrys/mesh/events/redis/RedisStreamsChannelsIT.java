@@ -1,5 +1,7 @@
 package io.berrys.mesh.events.redis;
 
+import static io.berrys.mesh.events.FieldEdits.with;
+import static io.berrys.mesh.events.FieldEdits.without;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
@@ -28,7 +30,6 @@ import io.vertx.redis.client.Response;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -254,17 +255,5 @@ class RedisStreamsChannelsIT {
     private Map<String, String> lastEntry(String stream) {
         List<Map<String, String>> all = entries(stream);
         return all.get(all.size() - 1);
-    }
-
-    private static Map<String, String> without(Map<String, String> fields, String name) {
-        Map<String, String> copy = new HashMap<>(fields);
-        copy.remove(name);
-        return copy;
-    }
-
-    private static Map<String, String> with(Map<String, String> fields, String name, String value) {
-        Map<String, String> copy = new HashMap<>(fields);
-        copy.put(name, value);
-        return copy;
     }
 }
