@@ -13,6 +13,7 @@ import io.cloudevents.core.data.PojoCloudEventData;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.Map;
@@ -47,7 +48,8 @@ public final class EventCodec {
             fields.put(EntryFields.SUBJECT, event.getSubject());
         }
         if (event.getTime() != null) {
-            fields.put(EntryFields.TIME, event.getTime().toString());
+            // ISO_OFFSET_DATE_TIME always writes the seconds (toString() drops ":00"), as RFC 3339 requires.
+            fields.put(EntryFields.TIME, DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(event.getTime()));
         }
         fields.put(
                 EntryFields.DATACONTENTTYPE,

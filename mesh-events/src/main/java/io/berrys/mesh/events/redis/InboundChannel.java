@@ -2,6 +2,7 @@ package io.berrys.mesh.events.redis;
 
 import io.berrys.mesh.events.EntryFields;
 import io.berrys.mesh.events.MalformedEventException;
+import io.berrys.mesh.events.RetryLaterException;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.BackPressureStrategy;
 import io.smallrye.mutiny.subscription.MultiEmitter;
@@ -11,6 +12,7 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.impl.types.ErrorType;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.Metadata;
 import org.jboss.logging.Logger;
@@ -41,7 +44,12 @@ final class InboundChannel {
 
     private static final Logger LOG = Logger.getLogger(InboundChannel.class);
     private static final long MAX_BACKOFF_MS = 5_000;
+    private static final long MAX_RETRY_DELAY_MS = 30_000;
+    /** A read outstanding this much longer than its BLOCK is presumed lost (half-open connection). */
+    private static final long READ_TIMEOUT_MARGIN_MS = 10_000;
+
     private static final int MAX_ACK_BATCH = 2_048;
+    private static final int MAX_REASON_CHARS = 1_000;
 
     private final Redis redis;
     private final Vertx vertx;
@@ -49,24 +57,36 @@ final class InboundChannel {
     private final StreamMetrics metrics;
 
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final Set<String> inFlightIds = ConcurrentHashMap.newKeySet();
+    /** Entry id → when it was handed to the application, for the heartbeat's handling limit. */
+    private final Map<String, Long> inFlightSince = new ConcurrentHashMap<>();
+    /** Entries waiting for a retry timer: released at once on shutdown. */
+    private final Map<String, Long> retryTimers = new ConcurrentHashMap<>();
+
+    private final AtomicBoolean subscribed = new AtomicBoolean();
     private final AtomicBoolean reading = new AtomicBoolean();
+    private final AtomicLong readGeneration = new AtomicLong();
     private final ConcurrentLinkedQueue<String> acks = new ConcurrentLinkedQueue<>();
+    /** Handled entries whose XACK has not been confirmed; a reclaim sweep must not hand them out again. */
+    private final Set<String> acksUnconfirmed = ConcurrentHashMap.newKeySet();
+
     private final AtomicBoolean acking = new AtomicBoolean();
-    private final Object emitLock = new Object();
 
     private volatile MultiEmitter<? super Message<?>> emitter;
     private volatile boolean started;
     private volatile boolean stopping;
     private volatile boolean groupReady;
+    private volatile boolean groupEverCreated;
     private volatile boolean redisReachable;
     private volatile String lastError = "not started";
+    private volatile long readStartedAt;
+    private volatile long nextReadAllowedAt;
     private volatile boolean ownBacklogDrained;
     private volatile String backlogCursor = "0";
     private volatile String reclaimCursor = "0-0";
     private volatile long nextReclaimAt;
     private volatile long failureBackoffMs;
     private volatile long probeTimer = -1;
+    private volatile long heartbeatTimer = -1;
 
     InboundChannel(Redis redis, Vertx vertx, InboundSettings settings, StreamMetrics metrics) {
         this.redis = redis;
@@ -79,7 +99,18 @@ final class InboundChannel {
         return Multi.createFrom()
                 .<Message<?>>emitter(
                         emitter -> {
+                            if (!subscribed.compareAndSet(false, true)) {
+                                emitter.fail(new IllegalStateException(
+                                        "channel " + settings.channel() + " takes a single subscriber"));
+                                return;
+                            }
                             this.emitter = emitter;
+                            emitter.onTermination(() -> {
+                                if (!stopping) {
+                                    LOG.infof("Channel %s lost its subscriber; stopping", settings.channel());
+                                    stop();
+                                }
+                            });
                             start();
                         },
                         BackPressureStrategy.BUFFER);
@@ -89,6 +120,7 @@ final class InboundChannel {
         return settings;
     }
 
+    /** A stalled read is caught by the heartbeat's watchdog, which marks Redis unreachable. */
     boolean ready() {
         return started && !stopping && groupReady && redisReachable;
     }
@@ -114,18 +146,28 @@ final class InboundChannel {
                 settings.channel(), settings.stream(), settings.group(), settings.consumer());
         ensureGroup().onComplete(ar -> pump());
         probeTimer = vertx.setPeriodic(settings.metricsIntervalMs(), id -> probe());
+        heartbeatTimer = vertx.setPeriodic(heartbeatIntervalMs(), id -> heartbeat());
+    }
+
+    /** Often enough that a live handler's entries never look abandoned to peers. */
+    private long heartbeatIntervalMs() {
+        return Math.max(50, Math.min(10_000, settings.reclaimIdleMs() / 3));
     }
 
     private Future<Void> ensureGroup() {
+        // A group that vanished (Redis restarted without its data) is re-created from the start of the stream,
+        // so entries written in the meantime are not skipped even when start-from is "$".
+        String from = groupEverCreated ? "0" : settings.startFrom();
         Request create = Request.cmd(Command.XGROUP)
                 .arg("CREATE")
                 .arg(settings.stream())
                 .arg(settings.group())
-                .arg(settings.startFrom())
+                .arg(from)
                 .arg("MKSTREAM");
         return redis.send(create).transform(ar -> {
             if (ar.succeeded() || String.valueOf(ar.cause().getMessage()).startsWith("BUSYGROUP")) {
                 groupReady = true;
+                groupEverCreated = true;
                 redisReachable = true;
                 return Future.succeededFuture();
             }
@@ -134,9 +176,9 @@ final class InboundChannel {
         });
     }
 
-    /** Starts the next read unless one is outstanding, the channel is stopping, or no capacity is free. */
+    /** Starts the next read unless one is outstanding, the channel is stopping or backing off, or is full. */
     private void pump() {
-        while (!stopping) {
+        while (!stopping && System.currentTimeMillis() >= nextReadAllowedAt) {
             if (!reading.compareAndSet(false, true)) {
                 return;
             }
@@ -154,31 +196,46 @@ final class InboundChannel {
     }
 
     private void readOnce(int count) {
+        long generation = readGeneration.incrementAndGet();
+        readStartedAt = System.currentTimeMillis();
         Future<List<Delivery>> next;
         if (!groupReady) {
             next = ensureGroup().map(ignored -> List.of());
         } else if (!ownBacklogDrained) {
             next = readOwnBacklog(count);
-        } else if (System.currentTimeMillis() >= nextReclaimAt) {
+        } else if (!"0-0".equals(reclaimCursor) || System.currentTimeMillis() >= nextReclaimAt) {
             next = reclaim(count);
         } else {
             next = readNew(count);
         }
         next.onComplete(ar -> {
-            if (ar.succeeded()) {
-                if (!redisReachable || failureBackoffMs > 0) {
-                    LOG.infof("Channel %s is reading %s again", settings.channel(), settings.stream());
-                }
-                redisReachable = true;
-                failureBackoffMs = 0;
-                deliverAll(ar.result());
-                reading.set(false);
-                pump();
-            } else {
-                reading.set(false);
-                onReadFailure(ar.cause());
+            if (generation != readGeneration.get()) {
+                // Given up by the watchdog: entries it brought stay pending and return through the reclaim sweep.
+                return;
             }
+            try {
+                if (ar.succeeded()) {
+                    onReadSuccess();
+                    deliverAll(ar.result());
+                } else {
+                    onReadFailure(ar.cause());
+                }
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "Channel %s failed to deliver a batch", settings.channel());
+                onReadFailure(e);
+            } finally {
+                reading.set(false);
+            }
+            pump();
         });
+    }
+
+    private void onReadSuccess() {
+        if (failureBackoffMs > 0) {
+            LOG.infof("Channel %s is reading %s again", settings.channel(), settings.stream());
+        }
+        redisReachable = true;
+        failureBackoffMs = 0;
     }
 
     private void onReadFailure(Throwable failure) {
@@ -186,11 +243,12 @@ final class InboundChannel {
         if (message.startsWith("NOGROUP")) {
             // The stream or group vanished (Redis restarted without persistence, or someone deleted it).
             groupReady = false;
-        } else {
+        } else if (!(failure instanceof ErrorType)) {
             redisReachable = false;
         }
         recordFailure("read failed", failure);
         failureBackoffMs = failureBackoffMs == 0 ? 100 : Math.min(MAX_BACKOFF_MS, failureBackoffMs * 2);
+        nextReadAllowedAt = System.currentTimeMillis() + failureBackoffMs;
         vertx.setTimer(failureBackoffMs, id -> pump());
     }
 
@@ -223,12 +281,15 @@ final class InboundChannel {
     private Future<List<Delivery>> readOwnBacklog(int count) {
         return redis.send(readGroup(count, backlogCursor)).compose(reply -> {
             List<StreamEntry> entries = RedisReplies.readGroupEntries(reply);
-            entries.removeIf(entry -> inFlightIds.contains(entry.id()));
             if (entries.isEmpty()) {
                 ownBacklogDrained = true;
                 return Future.succeededFuture(List.of());
             }
             backlogCursor = entries.get(entries.size() - 1).id();
+            entries.removeIf(entry -> isHeld(entry.id()));
+            if (entries.isEmpty()) {
+                return Future.succeededFuture(List.of());
+            }
             LOG.infof(
                     "Channel %s resumes %d entries left pending by an earlier run of consumer %s",
                     settings.channel(), entries.size(), settings.consumer());
@@ -237,6 +298,9 @@ final class InboundChannel {
     }
 
     private Future<List<Delivery>> reclaim(int count) {
+        if ("0-0".equals(reclaimCursor)) {
+            nextReclaimAt = System.currentTimeMillis() + settings.reclaimIntervalMs();
+        }
         Request claim = Request.cmd(Command.XAUTOCLAIM)
                 .arg(settings.stream())
                 .arg(settings.group())
@@ -245,36 +309,49 @@ final class InboundChannel {
                 .arg(reclaimCursor)
                 .arg("COUNT")
                 .arg(count);
-        return redis.send(claim).compose(reply -> {
-            RedisReplies.AutoClaim result = RedisReplies.autoClaim(reply);
-            reclaimCursor = result.nextCursor();
-            if ("0-0".equals(reclaimCursor)) {
-                nextReclaimAt = System.currentTimeMillis() + settings.reclaimIntervalMs();
-            }
-            List<StreamEntry> entries = new ArrayList<>(result.entries());
-            entries.removeIf(entry -> inFlightIds.contains(entry.id()));
-            if (entries.isEmpty()) {
-                return Future.succeededFuture(List.of());
-            }
-            metrics.reclaimed.increment(entries.size());
-            LOG.warnf(
-                    "Channel %s reclaimed %d entries of %s idle for over %d ms in other consumers' pending lists",
-                    settings.channel(), entries.size(), settings.stream(), settings.reclaimIdleMs());
-            return withDeliveryCounts(entries);
-        });
+        return redis.send(claim)
+                .compose(reply -> {
+                    RedisReplies.AutoClaim result = RedisReplies.autoClaim(reply);
+                    reclaimCursor = result.nextCursor();
+                    if (!result.deletedIds().isEmpty()) {
+                        metrics.trimmed.increment(result.deletedIds().size());
+                        LOG.warnf(
+                                "%d pending entries of %s were trimmed (MAXLEN) before group %s handled them: %s",
+                                result.deletedIds().size(), settings.stream(), settings.group(), result.deletedIds());
+                    }
+                    List<StreamEntry> entries = new ArrayList<>(result.entries());
+                    entries.removeIf(entry -> isHeld(entry.id()));
+                    if (entries.isEmpty()) {
+                        return Future.succeededFuture(List.<Delivery>of());
+                    }
+                    return withDeliveryCounts(entries).onSuccess(deliveries -> {
+                        metrics.reclaimed.increment(deliveries.size());
+                        LOG.warnf(
+                                "Channel %s reclaimed %d entries of %s idle for over %d ms",
+                                settings.channel(), deliveries.size(), settings.stream(), settings.reclaimIdleMs());
+                    });
+                })
+                .onFailure(failure -> reclaimCursor = "0-0");
+    }
+
+    /** Whether this consumer is handling the entry now, or handled it and is acknowledging it. */
+    private boolean isHeld(String id) {
+        return inFlightSince.containsKey(id) || acksUnconfirmed.contains(id);
     }
 
     /** Redis counts deliveries per entry, across consumers and restarts; that count is the attempt number. */
     private Future<List<Delivery>> withDeliveryCounts(List<StreamEntry> entries) {
-        Request pending = Request.cmd(Command.XPENDING)
-                .arg(settings.stream())
-                .arg(settings.group())
-                .arg(entries.get(0).id())
-                .arg(entries.get(entries.size() - 1).id())
-                .arg(entries.size() * 2L)
-                .arg(settings.consumer());
-        return redis.send(pending).map(reply -> {
-            Map<String, Integer> counts = RedisReplies.deliveryCounts(reply);
+        List<Request> lookups = new ArrayList<>(entries.size());
+        for (StreamEntry entry : entries) {
+            lookups.add(Request.cmd(Command.XPENDING)
+                    .arg(settings.stream())
+                    .arg(settings.group())
+                    .arg(entry.id())
+                    .arg(entry.id())
+                    .arg(1));
+        }
+        return redis.batch(lookups).map(replies -> {
+            Map<String, Integer> counts = RedisReplies.deliveryCounts(replies);
             List<Delivery> deliveries = new ArrayList<>(entries.size());
             for (StreamEntry entry : entries) {
                 deliveries.add(new Delivery(entry, Math.max(1, counts.getOrDefault(entry.id(), 1))));
@@ -297,15 +374,17 @@ final class InboundChannel {
     private void deliver(Delivery delivery) {
         StreamEntry entry = delivery.entry();
         if (entry.fields() == null) {
+            metrics.trimmed.increment();
             LOG.warnf(
-                    "Entry %s of %s was trimmed (MAXLEN) before it was acknowledged; acknowledging the gap",
-                    entry.id(), settings.stream());
-            acks.add(entry.id());
-            flushAcks();
+                    "Entry %s of %s was trimmed (MAXLEN) before group %s handled it; acknowledging the gap",
+                    entry.id(), settings.stream(), settings.group());
+            queueAck(entry.id());
+            return;
+        }
+        if (inFlightSince.putIfAbsent(entry.id(), System.currentTimeMillis()) != null) {
             return;
         }
         inFlight.incrementAndGet();
-        inFlightIds.add(entry.id());
         if (delivery.attempt() > settings.maxAttempts()) {
             deadLetter(
                     delivery,
@@ -346,10 +425,8 @@ final class InboundChannel {
                     }
                     return CompletableFuture.completedFuture(null);
                 });
-        MultiEmitter<? super Message<?>> target = emitter;
-        synchronized (emitLock) {
-            target.emit(message);
-        }
+        // Mutiny's emitter serialises concurrent emissions (a retry timer and a read completing together).
+        emitter.emit(message);
     }
 
     /**
@@ -358,20 +435,31 @@ final class InboundChannel {
      */
     private void onAck(String id) {
         metrics.processed.increment();
+        queueAck(id);
+        settle(id);
+    }
+
+    private void queueAck(String id) {
+        acksUnconfirmed.add(id);
         acks.add(id);
         flushAcks();
-        settle(id);
     }
 
     private void onNack(Delivery delivery, Object payload, Throwable failure) {
         metrics.failed.increment();
         String reason = describe(failure);
-        if (failure instanceof MalformedEventException) {
+        if (failure instanceof RetryLaterException later) {
+            long delay = Math.max(10, Math.min(MAX_RETRY_DELAY_MS, later.delayMs()));
+            LOG.debugf(
+                    "Entry %s of %s is retried in %d ms: %s", delivery.entry().id(), settings.stream(), delay, reason);
+            scheduleRetry(delivery, payload, delay, false);
+        } else if (failure instanceof MalformedEventException) {
             deadLetter(delivery, "rejected by the handler: " + reason);
         } else if (delivery.attempt() >= settings.maxAttempts()) {
             deadLetter(delivery, "handler failed " + delivery.attempt() + " times, last: " + reason);
         } else {
-            long delay = Math.min(30_000, settings.retryBackoffMs() << Math.min(10, delivery.attempt() - 1));
+            long delay =
+                    Math.min(MAX_RETRY_DELAY_MS, settings.retryBackoffMs() << Math.min(10, delivery.attempt() - 1));
             LOG.warnf(
                     "Handler of channel %s failed on entry %s (attempt %d of %d), retrying in %d ms: %s",
                     settings.channel(),
@@ -380,19 +468,29 @@ final class InboundChannel {
                     settings.maxAttempts(),
                     delay,
                     reason);
-            vertx.setTimer(Math.max(1, delay), timer -> retry(delivery, payload));
+            scheduleRetry(delivery, payload, delay, true);
         }
     }
 
-    /** Counts the redelivery in Redis first, so the attempt number survives a crash during the retry. */
-    private void retry(Delivery delivery, Object payload) {
+    private void scheduleRetry(Delivery delivery, Object payload, long delayMs, boolean countsAsAttempt) {
         String id = delivery.entry().id();
         if (stopping) {
             release(List.of(id));
             settle(id);
             return;
         }
-        int attempt = delivery.attempt() + 1;
+        long timer = vertx.setTimer(Math.max(1, delayMs), ignored -> {
+            if (retryTimers.remove(id) != null) {
+                retry(delivery, payload, countsAsAttempt);
+            }
+        });
+        retryTimers.put(id, timer);
+    }
+
+    /** Sets the delivery count in Redis first, so the attempt number survives a crash during the retry. */
+    private void retry(Delivery delivery, Object payload, boolean countsAsAttempt) {
+        String id = delivery.entry().id();
+        int attempt = countsAsAttempt ? delivery.attempt() + 1 : delivery.attempt();
         Request claim = Request.cmd(Command.XCLAIM)
                 .arg(settings.stream())
                 .arg(settings.group())
@@ -415,8 +513,13 @@ final class InboundChannel {
         });
     }
 
+    /**
+     * Writes the entry to the dead-letter stream, then acknowledges it. A failure in between leaves it pending
+     * (and, at worst, dead-lettered twice): it is never acknowledged without having been written.
+     */
     private void deadLetter(Delivery delivery, String reason) {
         StreamEntry entry = delivery.entry();
+        String cappedReason = reason.length() > MAX_REASON_CHARS ? reason.substring(0, MAX_REASON_CHARS) + "…" : reason;
         Request add = Request.cmd(Command.XADD)
                 .arg(settings.deadLetterStream())
                 .arg("MAXLEN")
@@ -424,7 +527,7 @@ final class InboundChannel {
                 .arg(settings.deadLetterMaxLen())
                 .arg("*");
         Map<String, String> fields = new HashMap<>(entry.fields() == null ? Map.of() : entry.fields());
-        fields.put(EntryFields.DLQ_REASON, reason);
+        fields.put(EntryFields.DLQ_REASON, cappedReason);
         fields.put(EntryFields.DLQ_ORIGINAL_ID, entry.id());
         fields.put(EntryFields.DLQ_STREAM, settings.stream());
         fields.put(EntryFields.DLQ_GROUP, settings.group());
@@ -432,23 +535,19 @@ final class InboundChannel {
         fields.put(EntryFields.DLQ_ATTEMPTS, Integer.toString(delivery.attempt()));
         fields.put(EntryFields.DLQ_TIME, Instant.now().toString());
         fields.forEach((name, value) -> add.arg(name).arg(value == null ? "" : value));
-        Request ack = Request.cmd(Command.XACK)
-                .arg(settings.stream())
-                .arg(settings.group())
-                .arg(entry.id());
-        // MULTI/EXEC so an entry is never both dead-lettered and left pending (which would dead-letter it twice).
-        redis.batch(List.of(Request.cmd(Command.MULTI), add, ack, Request.cmd(Command.EXEC)))
-                .onComplete(ar -> {
-                    if (ar.succeeded()) {
-                        metrics.deadLettered.increment();
-                        LOG.warnf(
-                                "Moved entry %s of %s to %s after %d attempt(s): %s",
-                                entry.id(), settings.stream(), settings.deadLetterStream(), delivery.attempt(), reason);
-                    } else {
-                        recordFailure("could not dead-letter entry " + entry.id() + "; it stays pending", ar.cause());
-                    }
-                    settle(entry.id());
-                });
+        redis.send(add).onComplete(ar -> {
+            if (ar.failed()) {
+                recordFailure("could not dead-letter entry " + entry.id() + "; it stays pending", ar.cause());
+                settle(entry.id());
+                return;
+            }
+            metrics.deadLettered.increment();
+            LOG.warnf(
+                    "Moved entry %s of %s to %s after %d attempt(s): %s",
+                    entry.id(), settings.stream(), settings.deadLetterStream(), delivery.attempt(), cappedReason);
+            queueAck(entry.id());
+            settle(entry.id());
+        });
     }
 
     private void flushAcks() {
@@ -479,22 +578,23 @@ final class InboundChannel {
                 recordFailure("acknowledgement failed, will retry", ar.cause());
                 vertx.setTimer(Math.max(100, failureBackoffMs), timer -> flushAcks());
             } else {
+                ids.forEach(acksUnconfirmed::remove);
                 flushAcks();
             }
         });
     }
 
     private void settle(String id) {
-        if (inFlightIds.remove(id)) {
+        if (inFlightSince.remove(id) != null) {
             inFlight.decrementAndGet();
         }
         pump();
     }
 
     /** Makes entries this consumer holds immediately claimable by peers (their idle time jumps past the limit). */
-    private void release(List<String> ids) {
+    private Future<Void> release(List<String> ids) {
         if (ids.isEmpty()) {
-            return;
+            return Future.succeededFuture();
         }
         Request claim = Request.cmd(Command.XCLAIM)
                 .arg(settings.stream())
@@ -503,17 +603,17 @@ final class InboundChannel {
                 .arg(0);
         ids.forEach(claim::arg);
         claim.arg("IDLE").arg(settings.reclaimIdleMs()).arg("JUSTID");
-        redis.send(claim).onComplete(ar -> {
+        return redis.send(claim).transform(ar -> {
             if (ar.failed()) {
-                LOG.debugf("Could not release %d entries early; peers reclaim them after the idle timeout", ids.size());
+                LOG.infof(
+                        "Could not release %d entries early (%s); peers reclaim them after %d ms idle",
+                        ids.size(), describe(ar.cause()), settings.reclaimIdleMs());
             }
+            return Future.succeededFuture();
         });
     }
 
-    /**
-     * Refreshes the gauges and keeps long-running handlers' entries from looking abandoned: their idle time is
-     * reset well before peers would reclaim them.
-     */
+    /** Refreshes the gauges; a scrape reads these values and never waits for Redis. */
     private void probe() {
         if (stopping) {
             return;
@@ -528,7 +628,7 @@ final class InboundChannel {
                 String message = String.valueOf(ar.cause().getMessage());
                 if (message.startsWith("ERR no such key") || message.startsWith("NOGROUP")) {
                     groupReady = false;
-                } else {
+                } else if (!(ar.cause() instanceof ErrorType)) {
                     redisReachable = false;
                 }
                 recordFailure("probe failed", ar.cause());
@@ -552,16 +652,38 @@ final class InboundChannel {
             }
             metrics.observe(
                     replies.get(0).toLong(),
-                    RedisReplies.longOrZero(group.get("lag")),
-                    RedisReplies.longOrZero(group.get("pending")),
+                    RedisReplies.longOr(group.get("lag"), -1),
+                    RedisReplies.longOr(group.get("pending"), 0),
                     oldestAgeMs,
                     replies.get(3).toLong());
         });
-        heartbeatInFlight();
     }
 
-    private void heartbeatInFlight() {
-        if (inFlightIds.isEmpty()) {
+    /**
+     * Keeps the entries of handlers still at work from looking abandoned to peers (resets their idle time), up to
+     * max-handling-ms; and gives up a read that outlived its BLOCK by far (a half-open connection).
+     */
+    private void heartbeat() {
+        long now = System.currentTimeMillis();
+        if (reading.get() && now - readStartedAt > settings.blockMs() + READ_TIMEOUT_MARGIN_MS) {
+            readGeneration.incrementAndGet();
+            reading.set(false);
+            redisReachable = false;
+            recordFailure("read timed out", new IllegalStateException("no reply for " + (now - readStartedAt) + " ms"));
+            pump();
+        }
+        List<String> alive = new ArrayList<>();
+        for (Map.Entry<String, Long> held : inFlightSince.entrySet()) {
+            long age = now - held.getValue();
+            if (age <= settings.maxHandlingMs()) {
+                alive.add(held.getKey());
+            } else if (age <= settings.maxHandlingMs() + heartbeatIntervalMs()) {
+                LOG.warnf(
+                        "Handler of channel %s has held entry %s for %d ms (max-handling-ms); peers may now reclaim it",
+                        settings.channel(), held.getKey(), age);
+            }
+        }
+        if (alive.isEmpty()) {
             return;
         }
         Request claim = Request.cmd(Command.XCLAIM)
@@ -569,7 +691,7 @@ final class InboundChannel {
                 .arg(settings.group())
                 .arg(settings.consumer())
                 .arg(0);
-        inFlightIds.forEach(claim::arg);
+        alive.forEach(claim::arg);
         claim.arg("JUSTID");
         redis.send(claim);
     }
@@ -586,37 +708,51 @@ final class InboundChannel {
         if (probeTimer >= 0) {
             vertx.cancelTimer(probeTimer);
         }
+        for (Map.Entry<String, Long> waiting : Map.copyOf(retryTimers).entrySet()) {
+            if (retryTimers.remove(waiting.getKey()) != null) {
+                vertx.cancelTimer(waiting.getValue());
+                release(List.of(waiting.getKey()));
+                settle(waiting.getKey());
+            }
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
-        long deadline = System.currentTimeMillis() + settings.shutdownTimeoutMs();
-        awaitDrained(deadline, done);
+        awaitDrained(System.currentTimeMillis() + settings.shutdownTimeoutMs(), done);
         return done.whenComplete((ignored, failure) -> {
+            if (heartbeatTimer >= 0) {
+                vertx.cancelTimer(heartbeatTimer);
+            }
             MultiEmitter<? super Message<?>> target = emitter;
             if (target != null) {
-                synchronized (emitLock) {
-                    target.complete();
-                }
+                target.complete();
             }
         });
     }
 
     private void awaitDrained(long deadline, CompletableFuture<Void> done) {
-        boolean handlersDone = inFlight.get() == 0 && !reading.get();
+        // Reading first: a read completing between the two checks adds in-flight entries.
+        boolean readIdle = !reading.get();
+        boolean handlersDone = inFlight.get() == 0;
         boolean acksDone = acks.isEmpty() && !acking.get();
-        if ((handlersDone && acksDone) || System.currentTimeMillis() >= deadline) {
-            List<String> unfinished = List.copyOf(inFlightIds);
+        if ((readIdle && handlersDone && acksDone) || System.currentTimeMillis() >= deadline) {
+            List<String> unfinished = List.copyOf(inFlightSince.keySet());
             if (!unfinished.isEmpty()) {
                 LOG.warnf(
                         "Channel %s stopped with %d entries unfinished; they stay pending and peers reclaim them",
                         settings.channel(), unfinished.size());
-                release(unfinished);
             }
-            LOG.infof("Channel %s stopped", settings.channel());
-            done.complete(null);
+            if (!acks.isEmpty()) {
+                LOG.warnf(
+                        "Channel %s stopped before %d acknowledgements reached Redis; those entries will be"
+                                + " delivered again",
+                        settings.channel(), acks.size());
+            }
+            release(unfinished).onComplete(ar -> {
+                LOG.infof("Channel %s stopped", settings.channel());
+                done.complete(null);
+            });
             return;
         }
-        if (!acks.isEmpty()) {
-            flushAcks();
-        }
+        flushAcks();
         vertx.setTimer(20, id -> awaitDrained(deadline, done));
     }
 

@@ -1,19 +1,23 @@
 package io.berrys.mesh.events.redis;
 
-import io.berrys.mesh.events.EventSchema;
 import io.berrys.mesh.events.Streams;
 import io.cloudevents.CloudEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.reactive.messaging.OutgoingMessageMetadata;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
+import io.vertx.redis.client.impl.types.ErrorType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Flow;
@@ -75,11 +79,8 @@ final class OutboundChannel implements Flow.Subscriber<Message<?>> {
         String stream;
         try {
             stream = targetStream(message);
-            Map<String, String> fields = settings.payloadFormat().encode(message.getPayload());
-            if (!EventSchema.fitsIn(fields, settings.maxEntryBytes())) {
-                throw new IllegalArgumentException("entry for " + stream + " is " + EventSchema.entrySize(fields)
-                        + " bytes, over the limit of " + settings.maxEntryBytes() + " bytes");
-            }
+            Map<String, String> fields =
+                    settings.payloadFormat().encode(message.getPayload(), settings.maxEntryBytes());
             long maxLen = message.getMetadata(OutgoingRedisStreamsMetadata.class)
                     .map(OutgoingRedisStreamsMetadata::maxLen)
                     .orElse(settings.maxLen());
@@ -131,18 +132,45 @@ final class OutboundChannel implements Flow.Subscriber<Message<?>> {
         write(batch, firstAttemptAt);
     }
 
+    /**
+     * A batch goes out as one MULTI/EXEC transaction: Redis then reports each XADD's outcome on its own (an entry
+     * id, or the error of a refused one), and a batch it rejects as a whole has applied nothing, so sending its
+     * entries again one by one cannot write any of them twice.
+     */
     private void write(List<Pending> batch, long firstAttemptAt) {
-        List<Request> requests = new ArrayList<>(batch.size());
-        for (Pending pending : batch) {
-            requests.add(pending.request());
+        Future<List<Response>> reply;
+        if (batch.size() == 1) {
+            reply = redis.send(batch.get(0).request()).map(List::of);
+        } else {
+            List<Request> requests = new ArrayList<>(batch.size() + 2);
+            requests.add(Request.cmd(Command.MULTI));
+            for (Pending pending : batch) {
+                requests.add(pending.request());
+            }
+            requests.add(Request.cmd(Command.EXEC));
+            reply = redis.batch(requests).map(replies -> {
+                List<Response> results = new ArrayList<>(batch.size());
+                replies.get(replies.size() - 1).forEach(results::add);
+                return results;
+            });
         }
-        var reply = batch.size() == 1 ? redis.send(requests.get(0)).map(List::of) : redis.batch(requests);
         reply.onComplete(ar -> {
             if (ar.succeeded()) {
                 redisReachable = true;
-                complete(batch, ar.result());
-                writing.set(false);
-                drain(System.currentTimeMillis());
+                finish(batch, () -> {
+                    for (int i = 0; i < batch.size(); i++) {
+                        Response result = ar.result().get(i);
+                        if (result != null && result.type() == ResponseType.ERROR) {
+                            refused(batch.get(i), new IllegalStateException(result.toString()));
+                        } else {
+                            written(batch.get(i), String.valueOf(result));
+                        }
+                    }
+                });
+            } else if (ar.cause() instanceof ErrorType && batch.size() > 1) {
+                writeOneByOne(batch, 0, firstAttemptAt);
+            } else if (ar.cause() instanceof ErrorType && !isTransient(ar.cause())) {
+                finish(batch, () -> refused(batch.get(0), ar.cause()));
             } else if (System.currentTimeMillis() - firstAttemptAt < settings.retryTimeoutMs()) {
                 redisReachable = false;
                 recordFailure(ar.cause());
@@ -150,32 +178,91 @@ final class OutboundChannel implements Flow.Subscriber<Message<?>> {
                 vertx.setTimer(200, id -> write(batch, firstAttemptAt));
             } else {
                 recordFailure(ar.cause());
-                for (Pending pending : batch) {
-                    pending.message().nack(ar.cause());
-                }
-                subscription.request(batch.size());
-                writing.set(false);
-                drain(System.currentTimeMillis());
+                finish(batch, () -> batch.forEach(pending -> pending.message().nack(ar.cause())));
             }
         });
     }
 
-    private void complete(List<Pending> batch, List<Response> replies) {
-        for (int i = 0; i < batch.size(); i++) {
-            Pending pending = batch.get(i);
-            String entryId = replies.get(i).toString();
-            writtenByStream
-                    .computeIfAbsent(
-                            pending.stream(),
-                            stream -> Counter.builder("mesh.stream.written")
-                                    .description("Entries written by this service")
-                                    .tag("stream", stream)
-                                    .register(registry))
-                    .increment();
-            OutgoingMessageMetadata.setResultOnMessage(pending.message(), entryId);
-            pending.message().ack();
+    /** After Redis rejected a whole transaction (nothing applied): each entry on its own, in order. */
+    private void writeOneByOne(List<Pending> batch, int index, long firstAttemptAt) {
+        if (index == batch.size()) {
+            finish(batch, () -> {});
+            return;
         }
-        subscription.request(batch.size());
+        Pending pending = batch.get(index);
+        redis.send(pending.request()).onComplete(ar -> {
+            if (ar.succeeded()) {
+                written(pending, ar.result().toString());
+                writeOneByOne(batch, index + 1, firstAttemptAt);
+            } else if ((ar.cause() instanceof ErrorType && !isTransient(ar.cause()))
+                    || System.currentTimeMillis() - firstAttemptAt >= settings.retryTimeoutMs()) {
+                refused(pending, ar.cause());
+                writeOneByOne(batch, index + 1, firstAttemptAt);
+            } else {
+                recordFailure(ar.cause());
+                vertx.setTimer(200, id -> writeOneByOne(batch, index, firstAttemptAt));
+            }
+        });
+    }
+
+    /** Redis is loading, out of memory or busy: worth waiting for, unlike WRONGTYPE or a syntax error. */
+    private static boolean isTransient(Throwable error) {
+        String message = String.valueOf(error.getMessage());
+        return message.startsWith("LOADING")
+                || message.startsWith("OOM")
+                || message.startsWith("BUSY")
+                || message.startsWith("TRYAGAIN")
+                || message.startsWith("MASTERDOWN")
+                || message.startsWith("READONLY");
+    }
+
+    private void written(Pending pending, String entryId) {
+        writtenByStream
+                .computeIfAbsent(
+                        pending.stream(),
+                        stream -> Counter.builder("mesh.stream.written")
+                                .description("Entries written by this service")
+                                .tag("stream", stream)
+                                .register(registry))
+                .increment();
+        OutgoingMessageMetadata.setResultOnMessage(pending.message(), entryId);
+        pending.message().ack();
+    }
+
+    private void refused(Pending pending, Throwable error) {
+        LOG.warnf("Channel %s could not write to %s: %s", settings.channel(), pending.stream(), error.getMessage());
+        pending.message().nack(error);
+    }
+
+    /** Settles a batch and moves on to the next, whatever settling the messages throws. */
+    private void finish(List<Pending> batch, Runnable settle) {
+        try {
+            settle.run();
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "Channel %s: settling written messages failed", settings.channel());
+        } finally {
+            subscription.request(batch.size());
+            writing.set(false);
+            drain(System.currentTimeMillis());
+        }
+    }
+
+    /** Waits, up to {@code timeoutMs}, until every message handed to this channel is written or refused. */
+    CompletionStage<Void> stop(long timeoutMs) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        awaitFlushed(System.currentTimeMillis() + timeoutMs, done);
+        return done;
+    }
+
+    private void awaitFlushed(long deadline, CompletableFuture<Void> done) {
+        if ((queue.isEmpty() && !writing.get()) || System.currentTimeMillis() >= deadline) {
+            if (!queue.isEmpty() || writing.get()) {
+                LOG.warnf("Channel %s stopped with writes outstanding", settings.channel());
+            }
+            done.complete(null);
+            return;
+        }
+        vertx.setTimer(20, id -> awaitFlushed(deadline, done));
     }
 
     private void recordFailure(Throwable failure) {

@@ -17,10 +17,13 @@ public enum PayloadFormat {
             return EventCodec.fromFields(fields, maxEntryBytes);
         }
 
+        /** Checked like an incoming entry, so a producer learns at once what every consumer would reject. */
         @Override
-        Map<String, String> encode(Object payload) {
+        Map<String, String> encode(Object payload, int maxEntryBytes) {
             if (payload instanceof CloudEvent event) {
-                return EventCodec.toFields(event);
+                Map<String, String> fields = EventCodec.toFields(event);
+                EventSchema.checkEnvelope(fields, maxEntryBytes);
+                return fields;
             }
             throw new MalformedEventException("payload-format cloudevent needs a CloudEvent payload, got "
                     + (payload == null ? "null" : payload.getClass().getName()));
@@ -30,31 +33,45 @@ public enum PayloadFormat {
     FIELDS {
         @Override
         Object decode(Map<String, String> fields, int maxEntryBytes) {
-            if (!EventSchema.fitsIn(fields, maxEntryBytes)) {
-                throw new MalformedEventException("entry is " + EventSchema.entrySize(fields)
-                        + " bytes, over the limit of " + maxEntryBytes + " bytes");
-            }
+            checkSize(fields, maxEntryBytes);
             return fields;
         }
 
         @Override
-        Map<String, String> encode(Object payload) {
+        Map<String, String> encode(Object payload, int maxEntryBytes) {
+            Map<String, String> fields;
             if (payload instanceof Map<?, ?> map) {
-                Map<String, String> fields = new HashMap<>(map.size() * 2);
-                map.forEach((key, value) -> fields.put(String.valueOf(key), String.valueOf(value)));
-                return fields;
+                fields = new HashMap<>(map.size() * 2);
+                for (Map.Entry<?, ?> field : map.entrySet()) {
+                    if (field.getKey() != null && field.getValue() != null) {
+                        fields.put(field.getKey().toString(), field.getValue().toString());
+                    }
+                }
+            } else if (payload instanceof CloudEvent event) {
+                fields = EventCodec.toFields(event);
+            } else {
+                throw new MalformedEventException("payload-format fields needs a Map payload, got "
+                        + (payload == null ? "null" : payload.getClass().getName()));
             }
-            if (payload instanceof CloudEvent event) {
-                return EventCodec.toFields(event);
+            if (fields.isEmpty()) {
+                throw new MalformedEventException("an entry needs at least one field");
             }
-            throw new MalformedEventException("payload-format fields needs a Map payload, got "
-                    + (payload == null ? "null" : payload.getClass().getName()));
+            checkSize(fields, maxEntryBytes);
+            return fields;
         }
     };
 
+    private static void checkSize(Map<String, String> fields, int maxEntryBytes) {
+        if (!EventSchema.fitsIn(fields, maxEntryBytes)) {
+            throw new MalformedEventException("entry is " + EventSchema.entrySize(fields) + " bytes, over the limit of "
+                    + maxEntryBytes + " bytes");
+        }
+    }
+
     abstract Object decode(Map<String, String> fields, int maxEntryBytes);
 
-    abstract Map<String, String> encode(Object payload);
+    /** Throws {@link MalformedEventException} when the payload would make an entry consumers reject. */
+    abstract Map<String, String> encode(Object payload, int maxEntryBytes);
 
     static PayloadFormat parse(String value) {
         try {

@@ -14,7 +14,7 @@ final class RedisReplies {
     /** XREADGROUP reply for a single stream: null (timeout) or the entries. */
     static List<StreamEntry> readGroupEntries(Response reply) {
         if (reply == null || reply.size() == 0) {
-            return List.of();
+            return new ArrayList<>();
         }
         Response entries;
         if (reply.isMap()) {
@@ -25,14 +25,21 @@ final class RedisReplies {
         return entries(entries);
     }
 
-    /** XAUTOCLAIM reply: next cursor, claimed entries (deleted ones are already dropped by Redis 7). */
+    /**
+     * XAUTOCLAIM reply: next cursor, claimed entries, and (Redis 7) the ids of entries trimmed away while pending,
+     * which Redis has removed from the pending list.
+     */
     static AutoClaim autoClaim(Response reply) {
         String cursor = reply.get(0).toString();
         List<StreamEntry> claimed = entries(reply.get(1));
-        return new AutoClaim(cursor, claimed);
+        List<String> deleted = new ArrayList<>();
+        if (reply.size() > 2 && reply.get(2) != null) {
+            reply.get(2).forEach(id -> deleted.add(id.toString()));
+        }
+        return new AutoClaim(cursor, claimed, deleted);
     }
 
-    record AutoClaim(String nextCursor, List<StreamEntry> entries) {}
+    record AutoClaim(String nextCursor, List<StreamEntry> entries, List<String> deletedIds) {}
 
     static List<StreamEntry> entries(Response entries) {
         if (entries == null) {
@@ -40,6 +47,10 @@ final class RedisReplies {
         }
         List<StreamEntry> result = new ArrayList<>(entries.size());
         for (Response entry : entries) {
+            if (entry == null) {
+                // Redis 6.2 answers XAUTOCLAIM with nil for an entry deleted while pending.
+                continue;
+            }
             String id = entry.get(0).toString();
             Response fields = entry.size() > 1 ? entry.get(1) : null;
             result.add(new StreamEntry(id, fields == null ? null : fieldMap(fields)));
@@ -63,14 +74,16 @@ final class RedisReplies {
         return map;
     }
 
-    /** XPENDING extended form: entry id → deliveries so far. */
-    static Map<String, Integer> deliveryCounts(Response reply) {
+    /** Replies of {@code XPENDING key group id id 1}, one per entry: entry id → deliveries so far. */
+    static Map<String, Integer> deliveryCounts(List<Response> replies) {
         Map<String, Integer> counts = new HashMap<>();
-        if (reply == null) {
-            return counts;
-        }
-        for (Response pending : reply) {
-            counts.put(pending.get(0).toString(), pending.get(3).toInteger());
+        for (Response reply : replies) {
+            if (reply == null) {
+                continue;
+            }
+            for (Response pending : reply) {
+                counts.put(pending.get(0).toString(), pending.get(3).toInteger());
+            }
         }
         return counts;
     }
@@ -89,14 +102,15 @@ final class RedisReplies {
         return null;
     }
 
-    static long longOrZero(String value) {
+    /** A numeric field, or {@code unknown} when Redis reports nil (XINFO's lag after entries were deleted). */
+    static long longOr(String value, long unknown) {
         if (value == null || value.isEmpty()) {
-            return 0;
+            return unknown;
         }
         try {
             return Long.parseLong(value);
         } catch (NumberFormatException e) {
-            return 0;
+            return unknown;
         }
     }
 }

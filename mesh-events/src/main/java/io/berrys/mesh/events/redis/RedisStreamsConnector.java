@@ -18,6 +18,7 @@ import io.vertx.redis.client.Redis;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.net.InetAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -137,7 +138,13 @@ import org.jboss.logging.Logger;
         type = "long",
         direction = INCOMING,
         defaultValue = "5000",
-        description = "How often length, lag, pending and dead-letter gauges are refreshed")
+        description = "How often the length, lag, pending and dead-letter gauges are refreshed")
+@ConnectorAttribute(
+        name = "max-handling-ms",
+        type = "long",
+        direction = INCOMING,
+        defaultValue = "1800000",
+        description = "How long a handler may hold an entry while the channel keeps peers from reclaiming it")
 @ConnectorAttribute(
         name = "maxlen",
         type = "long",
@@ -173,6 +180,7 @@ public class RedisStreamsConnector implements InboundConnector, OutboundConnecto
 
     public static final String NAME = "smallrye-redis-streams";
     private static final Logger LOG = Logger.getLogger(RedisStreamsConnector.class);
+    private static final long OUTBOUND_SHUTDOWN_MS = 5_000;
 
     private final Redis redis;
     private final Vertx vertx;
@@ -202,16 +210,19 @@ public class RedisStreamsConnector implements InboundConnector, OutboundConnecto
         return channel;
     }
 
-    /** Stops every incoming channel, giving in-flight handlers their shutdown timeout. */
+    /**
+     * Stops every incoming channel, giving in-flight handlers their shutdown timeout, and lets outgoing channels
+     * write what they were handed.
+     */
     void onShutdown(@Observes ShutdownEvent event) {
-        List<CompletableFuture<Void>> stops = inbound.stream()
-                .map(channel -> channel.stop().toCompletableFuture())
-                .toList();
         long timeout = inbound.stream()
                         .mapToLong(channel -> channel.settings().shutdownTimeoutMs())
                         .max()
-                        .orElse(0)
+                        .orElse(OUTBOUND_SHUTDOWN_MS)
                 + 2_000;
+        List<CompletableFuture<Void>> stops = new ArrayList<>();
+        inbound.forEach(channel -> stops.add(channel.stop().toCompletableFuture()));
+        outbound.forEach(channel -> stops.add(channel.stop(timeout - 1_000).toCompletableFuture()));
         try {
             CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).get(timeout, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
@@ -261,7 +272,8 @@ public class RedisStreamsConnector implements InboundConnector, OutboundConnecto
                 intValue(config, "max-entry-bytes", EventSchema.MAX_ENTRY_BYTES),
                 longValue(config, "shutdown-timeout-ms", 10_000),
                 config.getOptionalValue("start-from", String.class).orElse("0"),
-                longValue(config, "metrics-interval-ms", 5_000));
+                longValue(config, "metrics-interval-ms", 5_000),
+                longValue(config, "max-handling-ms", 1_800_000));
     }
 
     static OutboundSettings outboundSettings(Config config) {

@@ -16,6 +16,7 @@ final class StreamMetrics {
     final Counter failed;
     final Counter reclaimed;
     final Counter deadLettered;
+    final Counter trimmed;
     private final AtomicLong length = new AtomicLong();
     private final AtomicLong lag = new AtomicLong();
     private final AtomicLong pending = new AtomicLong();
@@ -41,13 +42,17 @@ final class StreamMetrics {
                 .description("Entries moved to the dead-letter stream by this group")
                 .tags(groupTags)
                 .register(registry);
+        trimmed = Counter.builder("mesh.stream.trimmed")
+                .description("Entries trimmed away (MAXLEN) before this group acknowledged them: lost to it")
+                .tags(groupTags)
+                .register(registry);
         Gauge.builder("mesh.stream.length", length, AtomicLong::get)
                 .description("Entries in the stream (XLEN)")
                 .tags(streamTag)
                 .strongReference(true)
                 .register(registry);
         Gauge.builder("mesh.stream.lag", lag, AtomicLong::get)
-                .description("Entries not yet delivered to the group")
+                .description("Entries not yet delivered to the group; -1 when Redis cannot tell (entries deleted)")
                 .tags(groupTags)
                 .strongReference(true)
                 .register(registry);

@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.idempotency.IdempotencyGuard;
 import io.berrys.mesh.events.testing.LocalServers;
 import io.cloudevents.CloudEvent;
@@ -167,5 +168,30 @@ class InboundChannelIT {
                         .item(() -> sideEffects
                                 .computeIfAbsent(eventId, id -> new AtomicInteger())
                                 .incrementAndGet()));
+    }
+
+    @Test
+    void retryLaterDoesNotUseUpAttempts() {
+        String stream = ChannelHarness.uniqueStream("later");
+        List<String> eventIds = harness.append(stream, 1);
+        AtomicInteger deliveries = new AtomicInteger();
+        Set<Integer> attempts = ConcurrentHashMap.newKeySet();
+        harness.inboundChannel(TestSettings.incoming(stream, "a").build())
+                .messages()
+                .subscribe()
+                .with(message -> {
+                    attempts.add(message.getMetadata(IncomingRedisStreamsMetadata.class)
+                            .orElseThrow()
+                            .attempt());
+                    if (deliveries.incrementAndGet() < 8) {
+                        message.nack(new RetryLaterException("dependency busy", 20));
+                    } else {
+                        message.ack();
+                    }
+                });
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> deliveries.get() == 8 && harness.pending(stream, "it-group") == 0);
+        assertEquals(Set.of(1), attempts, "waiting is not failing: every delivery stays attempt 1");
+        assertEquals(0, harness.length(stream + ".dlq"), eventIds + " must not be dead-lettered");
     }
 }

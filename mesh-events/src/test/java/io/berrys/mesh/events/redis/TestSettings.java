@@ -52,6 +52,7 @@ final class TestSettings {
                 262_144,
                 shutdownTimeoutMs,
                 "0",
-                200);
+                200,
+                60_000);
     }
 }
