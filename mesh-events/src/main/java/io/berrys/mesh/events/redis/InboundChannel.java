@@ -63,6 +63,8 @@ final class InboundChannel {
     private final Map<String, Long> retryTimers = new ConcurrentHashMap<>();
 
     private final AtomicBoolean subscribed = new AtomicBoolean();
+    private final AtomicBoolean stopRequested = new AtomicBoolean();
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final AtomicBoolean reading = new AtomicBoolean();
     private final AtomicLong readGeneration = new AtomicLong();
     private final ConcurrentLinkedQueue<String> acks = new ConcurrentLinkedQueue<>();
@@ -507,6 +509,9 @@ final class InboundChannel {
             } else if (ar.result() == null || ar.result().size() == 0) {
                 LOG.infof("Entry %s is no longer pending for %s; not retrying", id, settings.consumer());
                 settle(id);
+            } else if (stopping) {
+                release(List.of(id));
+                settle(id);
             } else {
                 emit(new Delivery(delivery.entry(), attempt), payload);
             }
@@ -701,8 +706,9 @@ final class InboundChannel {
      * releases whatever is still unfinished to peers. Nothing is acknowledged that was not handled.
      */
     CompletionStage<Void> stop() {
-        if (stopping) {
-            return CompletableFuture.completedFuture(null);
+        // Both the subscriber going away and the application's shutdown stop the channel; both wait for the drain.
+        if (!stopRequested.compareAndSet(false, true)) {
+            return stopped;
         }
         stopping = true;
         if (probeTimer >= 0) {
@@ -715,9 +721,9 @@ final class InboundChannel {
                 settle(waiting.getKey());
             }
         }
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        awaitDrained(System.currentTimeMillis() + settings.shutdownTimeoutMs(), done);
-        return done.whenComplete((ignored, failure) -> {
+        CompletableFuture<Void> drained = new CompletableFuture<>();
+        awaitDrained(System.currentTimeMillis() + settings.shutdownTimeoutMs(), drained);
+        drained.whenComplete((ignored, failure) -> {
             if (heartbeatTimer >= 0) {
                 vertx.cancelTimer(heartbeatTimer);
             }
@@ -725,7 +731,9 @@ final class InboundChannel {
             if (target != null) {
                 target.complete();
             }
+            stopped.complete(null);
         });
+        return stopped;
     }
 
     private void awaitDrained(long deadline, CompletableFuture<Void> done) {
