@@ -137,10 +137,6 @@ final class InboundChannel {
         return lastError;
     }
 
-    int inFlight() {
-        return inFlight.get();
-    }
-
     private void start() {
         started = true;
         LOG.infof(

@@ -81,12 +81,4 @@ final class StreamMetrics {
         this.oldestPendingAgeMs.set(oldestPendingAgeMs);
         this.deadLetters.set(deadLetters);
     }
-
-    long pending() {
-        return pending.get();
-    }
-
-    long lag() {
-        return lag.get();
-    }
 }
