@@ -44,6 +44,7 @@ class TransitionsIT {
                                 "2.3.1",
                                 "registry.local/planning-system:2.3.1",
                                 List.of(),
+                                null,
                                 false,
                                 "ci"))
                 .releaseId("rel-it-1")

@@ -32,6 +32,17 @@ public enum Task {
         return "mesh." + id + "." + phase.id();
     }
 
+    /** The one service that owns (answers) this task, as DESIGN.md assigns it. */
+    public String owner() {
+        return switch (this) {
+            case BACKUP, RESTORE, RESTORE_DRILL -> Services.BACKUP;
+            case MIGRATION -> Services.MIGRATION;
+            case ROLLOUT, ROLLBACK, DECOMMISSION -> Services.ROLLOUT;
+            case VERIFICATION -> Services.MONITOR;
+            case PROVISION -> Services.PROVISIONER;
+        };
+    }
+
     /** Where this task's {@code .triggered} commands are read by its owner. Rollbacks jump the queue. */
     public String commandStream() {
         return this == ROLLBACK ? Streams.PRIORITY : "mesh." + id;

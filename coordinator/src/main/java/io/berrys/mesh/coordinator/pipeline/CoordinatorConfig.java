@@ -1,0 +1,69 @@
+package io.berrys.mesh.coordinator.pipeline;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The coordinator's configuration, under {@code mesh.coordinator}. Pipelines are keyed by environment:
+ *
+ * <pre>
+ * mesh.coordinator.pipelines.production.stages=backup,migration,rollout,verification,decommission
+ * mesh.coordinator.pipelines.production.approval=true
+ * mesh.coordinator.pipelines.production.maintenance-windows=SUN 02:00-04:00
+ * mesh.coordinator.pipelines.production.timeouts.to-start=PT1M
+ * mesh.coordinator.pipelines.production.stage-timeouts.migration.total=PT2H
+ * </pre>
+ */
+@ConfigMapping(prefix = "mesh.coordinator")
+public interface CoordinatorConfig {
+
+    Map<String, PipelineConfig> pipelines();
+
+    /** A newer release of the same service replaces one still waiting in the queue. */
+    @WithDefault("true")
+    boolean supersedeQueued();
+
+    /** How far ahead of a maintenance window {@code mesh.maintenance.announced} goes out. */
+    @WithDefault("PT48H")
+    Duration announcementLead();
+
+    /** How often overdue stages, open windows and unsent events are looked for. */
+    @WithDefault("PT1S")
+    Duration sweepInterval();
+
+    interface PipelineConfig {
+        List<String> stages();
+
+        @WithDefault("false")
+        boolean approval();
+
+        Optional<List<String>> maintenanceWindows();
+
+        TimeoutsConfig timeouts();
+
+        Map<String, OverrideTimeouts> stageTimeouts();
+    }
+
+    interface TimeoutsConfig {
+        @WithDefault("PT2M")
+        Duration toStart();
+
+        @WithDefault("PT1M")
+        Duration heartbeat();
+
+        @WithDefault("PT30M")
+        Duration total();
+    }
+
+    interface OverrideTimeouts {
+        Optional<Duration> toStart();
+
+        Optional<Duration> heartbeat();
+
+        Optional<Duration> total();
+    }
+}

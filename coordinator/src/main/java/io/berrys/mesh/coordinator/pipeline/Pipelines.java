@@ -1,0 +1,68 @@
+package io.berrys.mesh.coordinator.pipeline;
+
+import io.berrys.mesh.events.Task;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** The configured pipelines, checked once at start: a typo in a stage name stops the coordinator, loudly. */
+@ApplicationScoped
+public class Pipelines {
+
+    private static final List<Task> PIPELINE_TASKS =
+            List.of(Task.BACKUP, Task.MIGRATION, Task.ROLLOUT, Task.VERIFICATION, Task.DECOMMISSION);
+
+    private final Map<String, Pipeline> byEnvironment;
+
+    public Pipelines(CoordinatorConfig config) {
+        this.byEnvironment = build(config);
+    }
+
+    static Map<String, Pipeline> build(CoordinatorConfig config) {
+        Map<String, Pipeline> pipelines = new TreeMap<>();
+        config.pipelines().forEach((environment, pipeline) -> {
+            List<Task> stages = new ArrayList<>();
+            for (String stage : pipeline.stages()) {
+                Task task = Task.fromId(stage.trim())
+                        .filter(PIPELINE_TASKS::contains)
+                        .orElseThrow(() -> new IllegalArgumentException("pipeline " + environment + ": stage '" + stage
+                                + "' is not one of backup, migration, rollout, verification, decommission"));
+                stages.add(task);
+            }
+            StageTimeouts defaults = new StageTimeouts(
+                    pipeline.timeouts().toStart(),
+                    pipeline.timeouts().heartbeat(),
+                    pipeline.timeouts().total());
+            Map<Task, StageTimeouts> overrides = new EnumMap<>(Task.class);
+            pipeline.stageTimeouts().forEach((stage, override) -> {
+                Task task = Task.fromId(stage)
+                        .orElseThrow(() -> new IllegalArgumentException(
+                                "pipeline " + environment + ": stage-timeouts names unknown stage '" + stage + "'"));
+                overrides.put(
+                        task,
+                        new StageTimeouts(
+                                override.toStart().orElse(defaults.toStart()),
+                                override.heartbeat().orElse(defaults.heartbeat()),
+                                override.total().orElse(defaults.total())));
+            });
+            List<MaintenanceWindow> windows = pipeline.maintenanceWindows().orElse(List.of()).stream()
+                    .map(MaintenanceWindow::parse)
+                    .toList();
+            pipelines.put(
+                    environment, new Pipeline(environment, stages, pipeline.approval(), windows, defaults, overrides));
+        });
+        return pipelines;
+    }
+
+    public Optional<Pipeline> forEnvironment(String environment) {
+        return Optional.ofNullable(byEnvironment.get(environment));
+    }
+
+    public List<String> environments() {
+        return List.copyOf(byEnvironment.keySet());
+    }
+}
