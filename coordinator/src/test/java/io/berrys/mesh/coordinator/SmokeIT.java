@@ -1,10 +1,12 @@
 package io.berrys.mesh.coordinator;
 
+import io.berrys.mesh.events.testing.PostgresServerResource;
 import io.berrys.mesh.events.testing.RedisServerResource;
 import io.berrys.mesh.events.testing.ServiceSmokeChecks;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 @QuarkusTest
+@QuarkusTestResource(PostgresServerResource.class)
 @QuarkusTestResource(RedisServerResource.class)
 class SmokeIT extends ServiceSmokeChecks {}

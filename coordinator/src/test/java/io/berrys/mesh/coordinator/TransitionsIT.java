@@ -10,6 +10,7 @@ import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.catalog.ReleasePublished;
+import io.berrys.mesh.events.testing.PostgresServerResource;
 import io.berrys.mesh.events.testing.RedisServerResource;
 import io.cloudevents.CloudEvent;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -25,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
+@QuarkusTestResource(PostgresServerResource.class)
 @QuarkusTestResource(
         value = RedisServerResource.class,
         initArgs = @ResourceArg(name = "clean-prefix", value = "it.coordinator."))

@@ -13,6 +13,7 @@ public record EventType(String value, Task task, Phase phase) {
     public static final String RELEASE_COMMAND = "mesh.release.command";
     public static final String ALERT_FIRED = "mesh.alert.fired";
     public static final String ALERT_RESOLVED = "mesh.alert.resolved";
+    public static final String MAINTENANCE_ANNOUNCED = "mesh.maintenance.announced";
 
     /** Parsed forms of the catalog's types; only known types are kept, so the map stays small. */
     private static final Map<String, EventType> KNOWN = new ConcurrentHashMap<>();

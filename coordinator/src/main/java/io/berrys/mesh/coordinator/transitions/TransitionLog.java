@@ -11,14 +11,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
-import org.eclipse.microprofile.reactive.messaging.Incoming;
-import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 /**
- * The coordinator's view of the transitions stream: the most recent events, newest first. The release state
- * machine and the PostgreSQL event log build on this consumer.
+ * The most recent events consumed from the transitions stream, newest first, kept in memory for a quick look
+ * ({@code GET /api/transitions}); the event log in PostgreSQL holds them all.
  */
 @ApplicationScoped
 public class TransitionLog {
@@ -28,11 +25,7 @@ public class TransitionLog {
 
     private final Deque<RecordedTransition> recent = new ArrayDeque<>(CAPACITY);
 
-    @Incoming("transitions")
-    public CompletionStage<Void> consume(Message<CloudEvent> message) {
-        CloudEvent event = message.getPayload();
-        IncomingRedisStreamsMetadata metadata =
-                message.getMetadata(IncomingRedisStreamsMetadata.class).orElseThrow();
+    public void record(CloudEvent event, IncomingRedisStreamsMetadata metadata) {
         Object data = event.getData() instanceof PojoCloudEventData<?> pojo ? pojo.getValue() : null;
         RecordedTransition transition = new RecordedTransition(
                 event.getId(),
@@ -58,7 +51,6 @@ public class TransitionLog {
         } else {
             LOG.debugf("Transition %s for release %s", event.getType(), transition.releaseId());
         }
-        return message.ack();
     }
 
     /** Newest first, at most {@code limit}, optionally only those of one release. */

@@ -37,6 +37,7 @@ public final class EventCatalog {
         payloads.put(EventType.RELEASE_COMMAND, ReleaseCommand.class);
         payloads.put(EventType.ALERT_FIRED, AlertFired.class);
         payloads.put(EventType.ALERT_RESOLVED, AlertResolved.class);
+        payloads.put(EventType.MAINTENANCE_ANNOUNCED, MaintenanceAnnounced.class);
         PAYLOADS = Collections.unmodifiableMap(payloads);
     }
 

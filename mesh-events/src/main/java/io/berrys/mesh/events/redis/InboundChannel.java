@@ -3,11 +3,13 @@ package io.berrys.mesh.events.redis;
 import io.berrys.mesh.events.EntryFields;
 import io.berrys.mesh.events.MalformedEventException;
 import io.berrys.mesh.events.RetryLaterException;
+import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.BackPressureStrategy;
 import io.smallrye.mutiny.subscription.MultiEmitter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.impl.ContextInternal;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -423,8 +425,13 @@ final class InboundChannel {
                     }
                     return CompletableFuture.completedFuture(null);
                 });
-        // Mutiny's emitter serialises concurrent emissions (a retry timer and a read completing together).
-        emitter.emit(message);
+        // Each message is handled on a duplicated context of its own, as Quarkus's connectors do, so handlers can
+        // use Hibernate Reactive, request-scoped state and tracing. Mutiny's emitter serialises concurrent emissions.
+        ContextInternal duplicated = ((ContextInternal) vertx.getOrCreateContext()).duplicate();
+        duplicated.emit(message, handed -> {
+            VertxContextSafetyToggle.setCurrentContextSafe(true);
+            emitter.emit(handed);
+        });
     }
 
     /**

@@ -37,6 +37,40 @@ public final class LocalServers {
         return url;
     }
 
+    /** Where the tests' PostgreSQL is: MESH_PG_URL (postgresql://[user@]host:port/db) or the local default. */
+    public record Postgres(String host, int port, String database, String user, String password) {
+        public String reactiveUrl() {
+            return "postgresql://" + host + ":" + port + "/" + database;
+        }
+
+        public String jdbcUrl() {
+            return "jdbc:postgresql://" + host + ":" + port + "/" + database;
+        }
+    }
+
+    public static Postgres requirePostgres() {
+        String url = System.getProperty("mesh.pg.url", System.getenv("MESH_PG_URL"));
+        URI uri = URI.create(url == null || url.isBlank() ? "postgresql://127.0.0.1:5442/mesh" : url);
+        String user = System.getenv().getOrDefault("MESH_PG_USER", "mesh");
+        String password = System.getenv().getOrDefault("MESH_PG_PASSWORD", "mesh");
+        Postgres postgres = new Postgres(
+                uri.getHost(),
+                uri.getPort() < 0 ? 5432 : uri.getPort(),
+                uri.getPath() == null || uri.getPath().length() < 2
+                        ? "mesh"
+                        : uri.getPath().substring(1),
+                user,
+                password);
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(postgres.host(), postgres.port()), 2_000);
+        } catch (IOException e) {
+            throw new IllegalStateException("PostgreSQL is not reachable at " + postgres.host() + ":" + postgres.port()
+                    + " (" + e.getMessage() + "). Start it with 'deploy/local/servers.sh start postgres', or point"
+                    + " MESH_PG_URL at a running server. deploy/local/test.sh does both for you.");
+        }
+        return postgres;
+    }
+
     /** The repository root, found from the working directory of the test (a module folder). */
     public static Path repoRoot() {
         Path dir = Path.of("").toAbsolutePath();

@@ -1,0 +1,369 @@
+package io.berrys.mesh.coordinator.orchestration;
+
+import io.berrys.mesh.coordinator.pipeline.CoordinatorConfig;
+import io.berrys.mesh.coordinator.pipeline.Pipeline;
+import io.berrys.mesh.coordinator.pipeline.Pipelines;
+import io.berrys.mesh.coordinator.release.Effect;
+import io.berrys.mesh.coordinator.release.IllegalTransitionException;
+import io.berrys.mesh.coordinator.release.Release;
+import io.berrys.mesh.coordinator.release.ReleaseState;
+import io.berrys.mesh.coordinator.release.StageRun;
+import io.berrys.mesh.coordinator.store.AuditEntry;
+import io.berrys.mesh.coordinator.store.EventLogEntry;
+import io.berrys.mesh.coordinator.store.OutboxEntry;
+import io.berrys.mesh.coordinator.store.ReleaseEntity;
+import io.berrys.mesh.coordinator.store.ReleaseMapper;
+import io.berrys.mesh.events.EventCodec;
+import io.berrys.mesh.events.EventType;
+import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.Phase;
+import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.catalog.ReleaseCommand;
+import io.berrys.mesh.events.catalog.ReleasePublished;
+import io.berrys.mesh.events.catalog.TaskFinished;
+import io.berrys.mesh.events.catalog.TaskProgressed;
+import io.cloudevents.CloudEvent;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.OptimisticLockException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.hibernate.StaleStateException;
+import org.jboss.logging.Logger;
+
+/**
+ * Applies each event to the release it concerns, in one transaction: the event goes into the log (once: a
+ * redelivered event is a no-op), the release changes state through its pure decisions, and the events those
+ * decisions send go into the outbox. After the commit the relay puts them on the streams.
+ */
+@ApplicationScoped
+public class Orchestrator {
+
+    private static final Logger LOG = Logger.getLogger(Orchestrator.class);
+    private static final List<String> ACTIVE_STATES = List.of(
+            ReleaseState.RUNNING.name(),
+            ReleaseState.WAITING_APPROVAL.name(),
+            ReleaseState.WAITING_WINDOW.name(),
+            ReleaseState.PAUSED.name(),
+            ReleaseState.ROLLING_BACK.name());
+
+    private final Pipelines pipelines;
+    private final CoordinatorConfig config;
+    private final OutboxRelay relay;
+
+    public Orchestrator(Pipelines pipelines, CoordinatorConfig config, OutboxRelay relay) {
+        this.pipelines = pipelines;
+        this.config = config;
+        this.relay = relay;
+    }
+
+    /** Applies an event; completes once it is committed (its consequences are then on their way). */
+    public Uni<Void> accept(CloudEvent event) {
+        return Panache.withTransaction(() -> apply(event, null))
+                .onFailure(Orchestrator::isConflict)
+                .retry()
+                .withBackOff(Duration.ofMillis(5), Duration.ofMillis(200))
+                .atMost(8)
+                .onItem()
+                .transformToUni(relay::publish);
+    }
+
+    /**
+     * Applies a command from the API, where an illegal move must reach the caller: it fails with
+     * {@link IllegalTransitionException} and nothing is written.
+     */
+    public Uni<Void> command(CloudEvent event) {
+        return Panache.withTransaction(() -> apply(event, Strictness.STRICT))
+                .onFailure(Orchestrator::isConflict)
+                .retry()
+                .withBackOff(Duration.ofMillis(5), Duration.ofMillis(200))
+                .atMost(8)
+                .onItem()
+                .transformToUni(relay::publish);
+    }
+
+    private enum Strictness {
+        STRICT
+    }
+
+    private static boolean isConflict(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof OptimisticLockException || cause instanceof StaleStateException) {
+                return true;
+            }
+            String message = String.valueOf(cause.getMessage());
+            // A concurrent replica logged the same event first: the retry finds it and does nothing.
+            if (message.contains("event_log_event_id_key") || message.contains("duplicate key")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Uni<List<OutboxEntry>> apply(CloudEvent event, Strictness strictness) {
+        return EventLogEntry.count("eventId", event.getId()).chain(seen -> {
+            if (seen > 0) {
+                LOG.debugf("Event %s already applied; ignoring the redelivery", event.getId());
+                return Uni.createFrom().item(List.<OutboxEntry>of());
+            }
+            List<OutboxEntry> out = new ArrayList<>();
+            return log(event).chain(() -> decide(event, strictness, out)).replaceWith(out);
+        });
+    }
+
+    private Uni<Void> log(CloudEvent event) {
+        EventLogEntry entry = new EventLogEntry();
+        entry.eventId = event.getId();
+        entry.type = event.getType();
+        entry.source = event.getSource().toString();
+        entry.releaseId = Events.releaseId(event);
+        entry.subject = event.getSubject();
+        entry.eventTime = event.getTime() == null ? null : event.getTime().toInstant();
+        entry.fields = OutboxRelay.json(EventCodec.toFields(event));
+        entry.recordedAt = Instant.now();
+        return entry.persist().replaceWithVoid();
+    }
+
+    private Uni<Void> decide(CloudEvent event, Strictness strictness, List<OutboxEntry> out) {
+        EventType type = EventType.parse(event.getType());
+        if (EventType.RELEASE_PUBLISHED.equals(type.value())) {
+            return publish(event, out);
+        }
+        String releaseId = Events.releaseId(event);
+        if (releaseId == null) {
+            return Uni.createFrom().voidItem();
+        }
+        if (EventType.RELEASE_COMMAND.equals(type.value())) {
+            ReleaseCommand command = Events.payload(event, ReleaseCommand.class);
+            return onRelease(releaseId, out, (release, pipeline, now) -> {
+                        audit(
+                                releaseId,
+                                command.requestedBy(),
+                                command.command().wire(),
+                                command.reason());
+                        return release.command(command.command(), command.requestedBy(), pipeline, now);
+                    })
+                    .onFailure(IllegalTransitionException.class)
+                    .recoverWithUni(failure -> {
+                        if (strictness == Strictness.STRICT) {
+                            return Uni.createFrom().failure(failure);
+                        }
+                        LOG.warnf("Release %s: command refused: %s", releaseId, failure.getMessage());
+                        return audit(
+                                releaseId,
+                                command.requestedBy(),
+                                "refused " + command.command().wire(),
+                                failure.getMessage());
+                    });
+        }
+        if (!type.isTaskEvent() || type.phase() == Phase.TRIGGERED) {
+            return Uni.createFrom().voidItem();
+        }
+        String triggeredId = Events.triggeredId(event);
+        if (type.task() == Task.ROLLBACK) {
+            if (type.phase() != Phase.FINISHED) {
+                return Uni.createFrom().voidItem();
+            }
+            TaskFinished finished = Events.payload(event, TaskFinished.class);
+            return onRelease(
+                    releaseId,
+                    out,
+                    (release, pipeline, now) -> release.rollbackFinished(finished.result(), finished.message(), now));
+        }
+        return switch (type.phase()) {
+            case STARTED ->
+                onRelease(releaseId, out, (release, pipeline, now) -> release.stageStarted(triggeredId, now));
+            case PROGRESSED -> {
+                TaskProgressed progressed = Events.payload(event, TaskProgressed.class);
+                yield onRelease(
+                        releaseId,
+                        out,
+                        (release, pipeline, now) -> release.stageProgressed(triggeredId, progressed.step(), now));
+            }
+            case FINISHED -> {
+                TaskFinished finished = Events.payload(event, TaskFinished.class);
+                yield onRelease(
+                        releaseId,
+                        out,
+                        (release, pipeline, now) -> release.stageFinished(
+                                triggeredId, finished.result(), finished.message(), finished.details(), now));
+            }
+            default -> Uni.createFrom().voidItem();
+        };
+    }
+
+    private Uni<Void> publish(CloudEvent event, List<OutboxEntry> out) {
+        ReleasePublished request = Events.payload(event, ReleasePublished.class);
+        String releaseId = Optional.ofNullable(Events.releaseId(event)).orElse(event.getId());
+        Optional<Pipeline> pipeline = pipelines.forEnvironment(request.environment());
+        if (pipeline.isEmpty()) {
+            LOG.warnf(
+                    "Release %s is for environment '%s', which has no pipeline (known: %s); not created",
+                    releaseId, request.environment(), pipelines.environments());
+            return Uni.createFrom().voidItem();
+        }
+        Instant now = Instant.now();
+        return lockSlot(request.environment(), request.service())
+                .chain(() -> ReleaseEntity.<ReleaseEntity>findById(releaseId))
+                .chain(existing -> {
+                    if (existing != null) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    Release release = Release.publish(releaseId, request, pipeline.get(), now);
+                    return supersedeQueued(request, releaseId, now)
+                            .chain(() -> ReleaseMapper.write(release, new ReleaseEntity())
+                                    .persist())
+                            .chain(() -> audit(
+                                    releaseId,
+                                    request.requestedBy() == null ? "unknown" : request.requestedBy(),
+                                    "publish",
+                                    request.service() + " " + request.version() + " to " + request.environment()))
+                            .chain(() -> admitNext(request.environment(), request.service(), out));
+                });
+    }
+
+    private Uni<Void> supersedeQueued(ReleasePublished request, String newerId, Instant now) {
+        if (!config.supersedeQueued()) {
+            return Uni.createFrom().voidItem();
+        }
+        return ReleaseEntity.<ReleaseEntity>list(
+                        "environment = ?1 and service = ?2 and state = ?3",
+                        request.environment(),
+                        request.service(),
+                        ReleaseState.QUEUED.name())
+                .chain(queued -> {
+                    Uni<Void> chain = Uni.createFrom().voidItem();
+                    for (ReleaseEntity entity : queued) {
+                        Release older = ReleaseMapper.toDomain(entity);
+                        older.supersede(newerId, now);
+                        ReleaseMapper.write(older, entity);
+                        chain = chain.chain(() -> audit(older.id(), "coordinator", "superseded", "by " + newerId));
+                    }
+                    return chain;
+                });
+    }
+
+    /** If nothing holds the (environment, service) slot, the oldest queued release takes it. */
+    private Uni<Void> admitNext(String environment, String service, List<OutboxEntry> out) {
+        return lockSlot(environment, service)
+                .chain(() -> ReleaseEntity.count(
+                        "environment = ?1 and service = ?2 and state in ?3", environment, service, ACTIVE_STATES))
+                .chain(active -> {
+                    if (active > 0) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    return ReleaseEntity.<ReleaseEntity>find(
+                                    "environment = ?1 and service = ?2 and state = ?3 order by createdAt",
+                                    environment,
+                                    service,
+                                    ReleaseState.QUEUED.name())
+                            .firstResult()
+                            .chain(next -> {
+                                if (next == null) {
+                                    return Uni.createFrom().voidItem();
+                                }
+                                Release release = ReleaseMapper.toDomain(next);
+                                Pipeline pipeline = pipelineOf(release);
+                                List<Effect> effects = release.admit(pipeline, Instant.now());
+                                ReleaseMapper.write(release, next);
+                                return carryOut(release, effects, out);
+                            });
+                });
+    }
+
+    @FunctionalInterface
+    interface Decision {
+        List<Effect> apply(Release release, Pipeline pipeline, Instant now);
+    }
+
+    /** Loads the release, applies the decision, writes it back (version-checked) and carries out the effects. */
+    Uni<Void> onRelease(String releaseId, List<OutboxEntry> out, Decision decision) {
+        return ReleaseEntity.<ReleaseEntity>findById(releaseId).chain(entity -> {
+            if (entity == null) {
+                LOG.debugf("Event for unknown release %s; recorded only", releaseId);
+                return Uni.createFrom().voidItem();
+            }
+            Release release = ReleaseMapper.toDomain(entity);
+            List<Effect> effects = decision.apply(release, pipelineOf(release), Instant.now());
+            ReleaseMapper.write(release, entity);
+            return carryOut(release, effects, out);
+        });
+    }
+
+    private Uni<Void> carryOut(Release release, List<Effect> effects, List<OutboxEntry> out) {
+        Uni<Void> chain = Uni.createFrom().voidItem();
+        for (Effect effect : effects) {
+            chain = chain.chain(() -> carryOut(release, effect, out));
+        }
+        return chain;
+    }
+
+    private Uni<Void> carryOut(Release release, Effect effect, List<OutboxEntry> out) {
+        if (effect instanceof Effect.TriggerStage trigger) {
+            StageRun stage = release.stages().get(trigger.position());
+            LOG.infof(
+                    "Release %s (%s %s to %s): %s triggered",
+                    release.id(),
+                    release.request().service(),
+                    release.request().version(),
+                    release.request().environment(),
+                    stage.task().id());
+            return outbox(StageCommands.trigger(release, stage), out);
+        }
+        if (effect instanceof Effect.TriggerRollback rollback) {
+            LOG.warnf("Release %s: rolling back: %s", release.id(), rollback.reason());
+            return outbox(StageCommands.rollback(release, rollback.eventId(), rollback.reason()), out);
+        }
+        if (effect instanceof Effect.AnnounceWindow window) {
+            return outbox(StageCommands.announcement(release, window.opening(), window.closing()), out);
+        }
+        LOG.infof(
+                "Release %s is %s%s",
+                release.id(), release.state(), release.reason() == null ? "" : ": " + release.reason());
+        return admitNext(release.request().environment(), release.request().service(), out);
+    }
+
+    Uni<Void> outbox(CloudEvent event, List<OutboxEntry> out) {
+        OutboxEntry entry = new OutboxEntry();
+        entry.eventId = event.getId();
+        entry.fields = OutboxRelay.json(EventCodec.toFields(event));
+        entry.createdAt = Instant.now();
+        out.add(entry);
+        return entry.persist().replaceWithVoid();
+    }
+
+    private Uni<Void> audit(String releaseId, String actor, String action, String detail) {
+        AuditEntry entry = new AuditEntry();
+        entry.releaseId = releaseId;
+        entry.actor = actor;
+        entry.action = action;
+        entry.detail = detail;
+        entry.at = Instant.now();
+        return entry.persist().replaceWithVoid();
+    }
+
+    /** Serialises the transactions that fill or free one (environment, service) slot, across replicas. */
+    private Uni<Void> lockSlot(String environment, String service) {
+        return Panache.getSession()
+                .chain(session -> session.createNativeQuery(
+                                "select 1 from (select pg_advisory_xact_lock(hashtext(?1))) as locked", Integer.class)
+                        .setParameter(1, environment + "/" + service)
+                        .getSingleResult())
+                .replaceWithVoid();
+    }
+
+    Pipeline pipelineOf(Release release) {
+        return pipelines
+                .forEnvironment(release.request().environment())
+                .orElseThrow(() -> new IllegalStateException("no pipeline for environment "
+                        + release.request().environment() + " of release " + release.id()));
+    }
+
+    Duration announcementLead() {
+        return config.announcementLead();
+    }
+}

@@ -1,0 +1,109 @@
+package io.berrys.mesh.coordinator.orchestration;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.berrys.mesh.coordinator.store.OutboxEntry;
+import io.berrys.mesh.events.EventCodec;
+import io.berrys.mesh.events.EventSchema;
+import io.cloudevents.CloudEvent;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.OnOverflow;
+import org.jboss.logging.Logger;
+
+/**
+ * Puts committed outbox entries on their streams (the {@code commands} channel routes each by type) and marks them
+ * sent. The sweep re-sends entries a crash left unsent.
+ */
+@ApplicationScoped
+public class OutboxRelay {
+
+    private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
+    private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
+    static final Duration RESEND_AFTER = Duration.ofSeconds(3);
+
+    private final Emitter<CloudEvent> commands;
+
+    public OutboxRelay(
+            @Channel("commands") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> commands) {
+        this.commands = commands;
+    }
+
+    /** Sends the entries; marking them sent happens when Redis has them, without holding up the caller. */
+    public Uni<Void> publish(List<OutboxEntry> entries) {
+        if (entries.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        List<CompletableFuture<Long>> written = new ArrayList<>(entries.size());
+        for (OutboxEntry entry : entries) {
+            CompletableFuture<Long> done = new CompletableFuture<>();
+            written.add(done);
+            CloudEvent event = EventCodec.fromFields(fields(entry.fields), EventSchema.MAX_ENTRY_BYTES);
+            commands.send(Message.of(event)
+                    .withAck(() -> {
+                        done.complete(entry.id);
+                        return CompletableFuture.completedFuture(null);
+                    })
+                    .withNack(failure -> {
+                        LOG.warnf("Event %s stays in the outbox: %s", entry.eventId, failure.getMessage());
+                        done.complete(null);
+                        return CompletableFuture.completedFuture(null);
+                    }));
+        }
+        CompletableFuture.allOf(written.toArray(CompletableFuture[]::new)).thenAccept(ignored -> {
+            List<Long> ids = written.stream()
+                    .map(CompletableFuture::join)
+                    .filter(id -> id != null)
+                    .toList();
+            if (!ids.isEmpty()) {
+                markSent(ids).subscribe().with(count -> {}, failure -> LOG.debugf("Marking sent failed: %s", failure));
+            }
+        });
+        return Uni.createFrom().voidItem();
+    }
+
+    private Uni<Integer> markSent(List<Long> ids) {
+        return Panache.withTransaction(() -> OutboxEntry.update("sentAt = ?1 where id in ?2", Instant.now(), ids));
+    }
+
+    /** Entries older than a few seconds and still unsent: their first send was lost with a crash or a Redis outage. */
+    public Uni<Void> resendStale() {
+        return Panache.withSession(() -> OutboxEntry.<OutboxEntry>find(
+                                "sentAt is null and createdAt < ?1 order by id",
+                                Instant.now().minus(RESEND_AFTER))
+                        .page(0, 500)
+                        .list())
+                .chain(stale -> {
+                    if (!stale.isEmpty()) {
+                        LOG.infof("Re-sending %d outbox events left unsent", stale.size());
+                    }
+                    return publish(stale);
+                });
+    }
+
+    static String json(Map<String, String> fields) {
+        try {
+            return EventCodec.JSON.writeValueAsString(fields);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("entry fields are not serialisable", e);
+        }
+    }
+
+    static Map<String, String> fields(String json) {
+        try {
+            return EventCodec.JSON.readValue(json, FIELDS);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored entry fields are not JSON", e);
+        }
+    }
+}

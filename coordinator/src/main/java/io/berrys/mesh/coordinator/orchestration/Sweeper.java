@@ -1,0 +1,99 @@
+package io.berrys.mesh.coordinator.orchestration;
+
+import io.berrys.mesh.coordinator.pipeline.Pipeline;
+import io.berrys.mesh.coordinator.release.Release;
+import io.berrys.mesh.coordinator.release.ReleaseState;
+import io.berrys.mesh.coordinator.store.OutboxEntry;
+import io.berrys.mesh.coordinator.store.ReleaseEntity;
+import io.berrys.mesh.coordinator.store.ReleaseMapper;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * What time alone decides, so that no release is ever stuck: stages whose owner went silent are failed (by a
+ * finished event in the owner's place, applied like any other), maintenance windows open, announcements go out,
+ * and outbox entries a crash left unsent are sent.
+ */
+@ApplicationScoped
+public class Sweeper {
+
+    private static final Logger LOG = Logger.getLogger(Sweeper.class);
+
+    private final Orchestrator orchestrator;
+    private final OutboxRelay relay;
+
+    public Sweeper(Orchestrator orchestrator, OutboxRelay relay) {
+        this.orchestrator = orchestrator;
+        this.relay = relay;
+    }
+
+    @Scheduled(
+            every = "${mesh.coordinator.sweep-interval:PT1S}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            delayed = "PT2S")
+    Uni<Void> sweep() {
+        return timeouts()
+                .chain(this::windows)
+                .chain(relay::resendStale)
+                .onFailure()
+                .recoverWithUni(failure -> {
+                    LOG.warnf("Sweep failed, next one retries: %s", failure.toString());
+                    return Uni.createFrom().voidItem();
+                });
+    }
+
+    Uni<Void> timeouts() {
+        Instant now = Instant.now();
+        return Panache.withSession(() -> ReleaseEntity.<ReleaseEntity>list(
+                        "state in ?1", List.of(ReleaseState.RUNNING.name(), ReleaseState.PAUSED.name())))
+                .chain(running -> {
+                    List<io.cloudevents.CloudEvent> timeouts = new ArrayList<>();
+                    for (ReleaseEntity entity : running) {
+                        Release release = ReleaseMapper.toDomain(entity);
+                        Pipeline pipeline = orchestrator.pipelineOf(release);
+                        Optional<String> overdue = release.overdueStage(pipeline, now);
+                        if (overdue.isPresent()) {
+                            LOG.warnf("Release %s: %s", release.id(), overdue.get());
+                            timeouts.add(StageCommands.timeout(
+                                    release, release.currentStage().orElseThrow(), overdue.get()));
+                        }
+                    }
+                    return Multi.createFrom()
+                            .iterable(timeouts)
+                            .onItem()
+                            .transformToUniAndConcatenate(orchestrator::accept)
+                            .collect()
+                            .last()
+                            .replaceWithVoid();
+                });
+    }
+
+    Uni<Void> windows() {
+        Instant now = Instant.now();
+        return Panache.withSession(() -> ReleaseEntity.<ReleaseEntity>list("state", ReleaseState.WAITING_WINDOW.name()))
+                .chain(waiting -> Multi.createFrom()
+                        .iterable(waiting)
+                        .onItem()
+                        .transformToUniAndConcatenate(entity -> windowTick(entity.id, now))
+                        .collect()
+                        .last()
+                        .replaceWithVoid());
+    }
+
+    private Uni<Void> windowTick(String releaseId, Instant now) {
+        List<OutboxEntry> out = new ArrayList<>();
+        return Panache.withTransaction(() -> orchestrator.onRelease(
+                        releaseId,
+                        out,
+                        (release, pipeline, at) -> release.windowTick(pipeline, orchestrator.announcementLead(), now)))
+                .chain(() -> relay.publish(out));
+    }
+}

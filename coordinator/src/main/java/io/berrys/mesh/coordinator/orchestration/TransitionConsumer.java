@@ -1,0 +1,36 @@
+package io.berrys.mesh.coordinator.orchestration;
+
+import io.berrys.mesh.coordinator.transitions.TransitionLog;
+import io.berrys.mesh.events.redis.IncomingRedisStreamsMetadata;
+import io.cloudevents.CloudEvent;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+
+/**
+ * Reads {@code mesh.transitions} with the consumer group {@code coordinator}. An entry is acknowledged once its
+ * event is committed to the event log and applied; a failure leaves it to the connector's retries.
+ */
+@ApplicationScoped
+public class TransitionConsumer {
+
+    private final Orchestrator orchestrator;
+    private final TransitionLog recent;
+
+    public TransitionConsumer(Orchestrator orchestrator, TransitionLog recent) {
+        this.orchestrator = orchestrator;
+        this.recent = recent;
+    }
+
+    @Incoming("transitions")
+    public Uni<Void> consume(Message<CloudEvent> message) {
+        CloudEvent event = message.getPayload();
+        message.getMetadata(IncomingRedisStreamsMetadata.class).ifPresent(metadata -> recent.record(event, metadata));
+        return orchestrator
+                .accept(event)
+                .onItemOrFailure()
+                .transformToUni((ignored, failure) ->
+                        Uni.createFrom().completionStage(failure == null ? message.ack() : message.nack(failure)));
+    }
+}
