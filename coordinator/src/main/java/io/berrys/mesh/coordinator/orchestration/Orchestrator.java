@@ -13,6 +13,7 @@ import io.berrys.mesh.coordinator.store.EventLogEntry;
 import io.berrys.mesh.coordinator.store.OutboxEntry;
 import io.berrys.mesh.coordinator.store.ReleaseEntity;
 import io.berrys.mesh.coordinator.store.ReleaseMapper;
+import io.berrys.mesh.coordinator.store.Transactions;
 import io.berrys.mesh.events.EventCodec;
 import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
@@ -54,16 +55,19 @@ public class Orchestrator {
     private final Pipelines pipelines;
     private final CoordinatorConfig config;
     private final OutboxRelay relay;
+    private final Transactions transactions;
 
-    public Orchestrator(Pipelines pipelines, CoordinatorConfig config, OutboxRelay relay) {
+    public Orchestrator(Pipelines pipelines, CoordinatorConfig config, OutboxRelay relay, Transactions transactions) {
         this.pipelines = pipelines;
         this.config = config;
         this.relay = relay;
+        this.transactions = transactions;
     }
 
     /** Applies an event; completes once it is committed (its consequences are then on their way). */
     public Uni<Void> accept(CloudEvent event) {
-        return Panache.withTransaction(() -> apply(event, null))
+        return transactions
+                .inTransaction(() -> apply(event, null))
                 .onFailure(Orchestrator::isConflict)
                 .retry()
                 .withBackOff(Duration.ofMillis(5), Duration.ofMillis(200))
@@ -73,18 +77,27 @@ public class Orchestrator {
     }
 
     /**
-     * Applies a command from the API, where an illegal move must reach the caller: it fails with
-     * {@link IllegalTransitionException} and nothing is written.
+     * A release or command that arrives through the API: applied like a stream event, and also put on
+     * {@code mesh.transitions} so the rest of the mesh sees it. A repeated request (same event id) does nothing.
      */
-    public Uni<Void> command(CloudEvent event) {
-        return Panache.withTransaction(() -> apply(event, Strictness.STRICT))
+    public Uni<Boolean> acceptFromApi(CloudEvent event) {
+        return transactions
+                .inTransaction(() -> apply(event, Strictness.STRICT).chain(out -> {
+                    if (out == ALREADY_APPLIED) {
+                        return Uni.createFrom().item(out);
+                    }
+                    List<OutboxEntry> all = new ArrayList<>(out);
+                    return outbox(event, all).replaceWith(all);
+                }))
                 .onFailure(Orchestrator::isConflict)
                 .retry()
                 .withBackOff(Duration.ofMillis(5), Duration.ofMillis(200))
                 .atMost(8)
                 .onItem()
-                .transformToUni(relay::publish);
+                .transformToUni(out -> relay.publish(out).replaceWith(out != ALREADY_APPLIED));
     }
+
+    private static final List<OutboxEntry> ALREADY_APPLIED = List.of();
 
     private enum Strictness {
         STRICT
@@ -108,7 +121,7 @@ public class Orchestrator {
         return EventLogEntry.count("eventId", event.getId()).chain(seen -> {
             if (seen > 0) {
                 LOG.debugf("Event %s already applied; ignoring the redelivery", event.getId());
-                return Uni.createFrom().item(List.<OutboxEntry>of());
+                return Uni.createFrom().item(ALREADY_APPLIED);
             }
             List<OutboxEntry> out = new ArrayList<>();
             return log(event).chain(() -> decide(event, strictness, out)).replaceWith(out);
@@ -361,6 +374,10 @@ public class Orchestrator {
                 .forEnvironment(release.request().environment())
                 .orElseThrow(() -> new IllegalStateException("no pipeline for environment "
                         + release.request().environment() + " of release " + release.id()));
+    }
+
+    Transactions transactions() {
+        return transactions;
     }
 
     Duration announcementLead() {

@@ -3,10 +3,10 @@ package io.berrys.mesh.coordinator.orchestration;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.berrys.mesh.coordinator.store.OutboxEntry;
+import io.berrys.mesh.coordinator.store.Transactions;
 import io.berrys.mesh.events.EventCodec;
 import io.berrys.mesh.events.EventSchema;
 import io.cloudevents.CloudEvent;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -33,10 +33,13 @@ public class OutboxRelay {
     static final Duration RESEND_AFTER = Duration.ofSeconds(3);
 
     private final Emitter<CloudEvent> commands;
+    private final Transactions transactions;
 
     public OutboxRelay(
-            @Channel("commands") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> commands) {
+            @Channel("commands") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> commands,
+            Transactions transactions) {
         this.commands = commands;
+        this.transactions = transactions;
     }
 
     /** Sends the entries; marking them sent happens when Redis has them, without holding up the caller. */
@@ -73,12 +76,13 @@ public class OutboxRelay {
     }
 
     private Uni<Integer> markSent(List<Long> ids) {
-        return Panache.withTransaction(() -> OutboxEntry.update("sentAt = ?1 where id in ?2", Instant.now(), ids));
+        return transactions.inTransaction(() -> OutboxEntry.update("sentAt = ?1 where id in ?2", Instant.now(), ids));
     }
 
     /** Entries older than a few seconds and still unsent: their first send was lost with a crash or a Redis outage. */
     public Uni<Void> resendStale() {
-        return Panache.withSession(() -> OutboxEntry.<OutboxEntry>find(
+        return transactions
+                .inTransaction(() -> OutboxEntry.<OutboxEntry>find(
                                 "sentAt is null and createdAt < ?1 order by id",
                                 Instant.now().minus(RESEND_AFTER))
                         .page(0, 500)

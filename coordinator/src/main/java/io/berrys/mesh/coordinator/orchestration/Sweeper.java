@@ -6,7 +6,6 @@ import io.berrys.mesh.coordinator.release.ReleaseState;
 import io.berrys.mesh.coordinator.store.OutboxEntry;
 import io.berrys.mesh.coordinator.store.ReleaseEntity;
 import io.berrys.mesh.coordinator.store.ReleaseMapper;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -52,7 +51,9 @@ public class Sweeper {
 
     Uni<Void> timeouts() {
         Instant now = Instant.now();
-        return Panache.withSession(() -> ReleaseEntity.<ReleaseEntity>list(
+        return orchestrator
+                .transactions()
+                .inTransaction(() -> ReleaseEntity.<ReleaseEntity>list(
                         "state in ?1", List.of(ReleaseState.RUNNING.name(), ReleaseState.PAUSED.name())))
                 .chain(running -> {
                     List<io.cloudevents.CloudEvent> timeouts = new ArrayList<>();
@@ -78,7 +79,9 @@ public class Sweeper {
 
     Uni<Void> windows() {
         Instant now = Instant.now();
-        return Panache.withSession(() -> ReleaseEntity.<ReleaseEntity>list("state", ReleaseState.WAITING_WINDOW.name()))
+        return orchestrator
+                .transactions()
+                .inTransaction(() -> ReleaseEntity.<ReleaseEntity>list("state", ReleaseState.WAITING_WINDOW.name()))
                 .chain(waiting -> Multi.createFrom()
                         .iterable(waiting)
                         .onItem()
@@ -90,7 +93,9 @@ public class Sweeper {
 
     private Uni<Void> windowTick(String releaseId, Instant now) {
         List<OutboxEntry> out = new ArrayList<>();
-        return Panache.withTransaction(() -> orchestrator.onRelease(
+        return orchestrator
+                .transactions()
+                .inTransaction(() -> orchestrator.onRelease(
                         releaseId,
                         out,
                         (release, pipeline, at) -> release.windowTick(pipeline, orchestrator.announcementLead(), now)))

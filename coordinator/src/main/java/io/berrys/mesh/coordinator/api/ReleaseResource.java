@@ -1,0 +1,200 @@
+package io.berrys.mesh.coordinator.api;
+
+import io.berrys.mesh.coordinator.orchestration.Orchestrator;
+import io.berrys.mesh.coordinator.pipeline.Pipelines;
+import io.berrys.mesh.coordinator.release.IllegalTransitionException;
+import io.berrys.mesh.coordinator.release.ReleaseState;
+import io.berrys.mesh.coordinator.store.EventLogEntry;
+import io.berrys.mesh.coordinator.store.ReleaseEntity;
+import io.berrys.mesh.coordinator.store.Transactions;
+import io.berrys.mesh.events.EventType;
+import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.Services;
+import io.berrys.mesh.events.catalog.ReleaseCommand;
+import io.berrys.mesh.events.catalog.ReleasePublished;
+import io.quarkus.panache.common.Page;
+import io.quarkus.panache.common.Parameters;
+import io.quarkus.panache.common.Sort;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+
+@Path("/api/releases")
+@Produces(MediaType.APPLICATION_JSON)
+@Consumes(MediaType.APPLICATION_JSON)
+public class ReleaseResource {
+
+    private static final int MAX_PAGE_SIZE = 200;
+
+    private final Orchestrator orchestrator;
+    private final Pipelines pipelines;
+    private final Transactions transactions;
+
+    public ReleaseResource(Orchestrator orchestrator, Pipelines pipelines, Transactions transactions) {
+        this.orchestrator = orchestrator;
+        this.pipelines = pipelines;
+        this.transactions = transactions;
+    }
+
+    public record CommandRequest(String reason) {}
+
+    @POST
+    @Operation(summary = "Publish a release; with an Idempotency-Key, repeating the request returns the same release")
+    public Uni<Response> publish(PublishRequest request, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        List<String> problems = PublishValidation.problems(request, pipelines.environments());
+        if (!problems.isEmpty()) {
+            return Uni.createFrom().item(ApiError.response(Response.Status.BAD_REQUEST, String.join("; ", problems)));
+        }
+        String releaseId = idempotencyKey == null || idempotencyKey.isBlank()
+                ? "rel-" + UUID.randomUUID().toString().substring(0, 13)
+                : "rel-" + digest(idempotencyKey).substring(0, 13);
+        ReleasePublished payload = new ReleasePublished(
+                request.environment(),
+                request.service(),
+                request.version(),
+                request.image(),
+                request.databases() == null ? List.of() : request.databases(),
+                request.migrations(),
+                Boolean.TRUE.equals(request.requiresDowntime()),
+                "api");
+        var event = Events.of(EventType.RELEASE_PUBLISHED, Services.COORDINATOR, payload)
+                .id("publish-" + releaseId)
+                .releaseId(releaseId)
+                .subject(request.environment() + "/" + request.service())
+                .build();
+        return orchestrator
+                .acceptFromApi(event)
+                .chain(created -> view(releaseId)
+                        .map(release -> Response.status(created ? Response.Status.CREATED : Response.Status.OK)
+                                .entity(release)
+                                .build()));
+    }
+
+    @GET
+    @Operation(summary = "Releases, newest first, filtered by environment, service and state")
+    public Uni<Response> list(
+            @QueryParam("environment") String environment,
+            @QueryParam("service") String service,
+            @QueryParam("state") String state,
+            @QueryParam("page") @DefaultValue("0") int page,
+            @QueryParam("size") @DefaultValue("20") int size) {
+        if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
+            return Uni.createFrom()
+                    .item(ApiError.response(
+                            Response.Status.BAD_REQUEST,
+                            "page must be 0 or more and size between 1 and " + MAX_PAGE_SIZE));
+        }
+        List<String> clauses = new ArrayList<>();
+        Parameters parameters = new Parameters();
+        if (environment != null) {
+            clauses.add("environment = :environment");
+            parameters.and("environment", environment);
+        }
+        if (service != null) {
+            clauses.add("service = :service");
+            parameters.and("service", service);
+        }
+        if (state != null) {
+            try {
+                parameters.and(
+                        "state",
+                        ReleaseState.valueOf(state.toUpperCase(Locale.ROOT)).name());
+            } catch (IllegalArgumentException e) {
+                return Uni.createFrom()
+                        .item(ApiError.response(
+                                Response.Status.BAD_REQUEST, "state must be one of " + List.of(ReleaseState.values())));
+            }
+            clauses.add("state = :state");
+        }
+        String query = String.join(" and ", clauses);
+        return transactions
+                .inTransaction(() -> ReleaseEntity.<ReleaseEntity>find(query, Sort.descending("createdAt"), parameters)
+                        .page(Page.of(page, size))
+                        .list())
+                .map(releases -> Response.ok(releases.stream()
+                                .map(release -> ReleaseView.of(release, null))
+                                .toList())
+                        .build());
+    }
+
+    @GET
+    @Path("/{id}")
+    @Operation(summary = "One release with its stage timeline and the events that moved it")
+    public Uni<Response> get(@PathParam("id") String id) {
+        return view(id).map(found -> found == null
+                ? ApiError.response(Response.Status.NOT_FOUND, "no release " + id)
+                : Response.ok(found).build());
+    }
+
+    @POST
+    @Path("/{id}/{command}")
+    @Operation(summary = "pause, resume, abort, approve or rollback a release")
+    public Uni<Response> command(
+            @PathParam("id") String id, @PathParam("command") String command, CommandRequest body) {
+        ReleaseCommand.Command parsed;
+        try {
+            parsed = ReleaseCommand.Command.fromWire(command);
+        } catch (IllegalArgumentException e) {
+            return Uni.createFrom().item(ApiError.response(Response.Status.NOT_FOUND, e.getMessage()));
+        }
+        String actor = "api";
+        var event = Events.of(
+                        EventType.RELEASE_COMMAND,
+                        Services.COORDINATOR,
+                        new ReleaseCommand(parsed, actor, body == null ? null : body.reason()))
+                .releaseId(id)
+                .build();
+        return transactions
+                .inTransaction(() -> ReleaseEntity.<ReleaseEntity>findById(id))
+                .chain(existing -> {
+                    if (existing == null) {
+                        return Uni.createFrom().item(ApiError.response(Response.Status.NOT_FOUND, "no release " + id));
+                    }
+                    return orchestrator
+                            .acceptFromApi(event)
+                            .chain(() -> view(id))
+                            .map(updated -> Response.ok(updated).build())
+                            .onFailure(IllegalTransitionException.class)
+                            .recoverWithItem(
+                                    failure -> ApiError.response(Response.Status.CONFLICT, failure.getMessage()));
+                });
+    }
+
+    private Uni<ReleaseView> view(String id) {
+        return transactions.inTransaction(() -> ReleaseEntity.<ReleaseEntity>findById(id)
+                .chain(release -> {
+                    if (release == null) {
+                        return Uni.createFrom().nullItem();
+                    }
+                    return EventLogEntry.<EventLogEntry>list("releaseId = ?1 order by seq", id)
+                            .map(events -> ReleaseView.of(release, events));
+                }));
+    }
+
+    private static String digest(String key) {
+        try {
+            return HexFormat.of()
+                    .formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package io.berrys.mesh.coordinator;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.berrys.mesh.coordinator.TestAgents.Behaviour;
+import io.berrys.mesh.events.Phase;
+import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.testing.PostgresServerResource;
+import io.berrys.mesh.events.testing.RedisServerResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Releases through the real streams and the real database, the agents played by {@link TestAgents}. */
+@QuarkusTest
+@QuarkusTestResource(PostgresServerResource.class)
+@QuarkusTestResource(
+        value = RedisServerResource.class,
+        initArgs = @ResourceArg(name = "clean-prefix", value = "it.coordinator."))
+class ReleasePipelineIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static TestAgents agents;
+
+    @BeforeAll
+    static void startAgents() {
+        agents = new TestAgents("it.coordinator.transitions");
+    }
+
+    @AfterAll
+    static void stopAgents() throws InterruptedException {
+        agents.close();
+    }
+
+    private static String publish(
+            String environment, String service, List<String> databases, Map<Task, Behaviour> behaviours) {
+        String key = "it-" + System.nanoTime();
+        String id = given().contentType(ContentType.JSON)
+                .header("Idempotency-Key", key)
+                .body(Map.of(
+                        "environment", environment,
+                        "service", service,
+                        "version", "2.4.0",
+                        "image", "registry.local/berrys/" + service + ":2.4.0",
+                        "databases", databases))
+                .when()
+                .post("/api/releases")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("id");
+        agents.expect(id, behaviours);
+        return id;
+    }
+
+    private static void awaitState(String id, String state) {
+        await().atMost(WAIT)
+                .untilAsserted(() -> given().when()
+                        .get("/api/releases/{id}", id)
+                        .then()
+                        .statusCode(200)
+                        .body("state", equalTo(state)));
+    }
+
+    @Test
+    void happyPathRunsEveryStageInOrder() {
+        String id = publish("staging", "planning-system", List.of("planning"), Map.of());
+        awaitState(id, "SUCCEEDED");
+        List<String> commands =
+                agents.commandsFor(id).stream().map(e -> e.getType()).toList();
+        assertEquals(
+                List.of(
+                        "mesh.backup.triggered",
+                        "mesh.migration.triggered",
+                        "mesh.rollout.triggered",
+                        "mesh.verification.triggered",
+                        "mesh.decommission.triggered"),
+                commands);
+        given().when()
+                .get("/api/releases/{id}", id)
+                .then()
+                .body("stages.status", equalTo(List.of("PASSED", "PASSED", "PASSED", "PASSED", "PASSED")))
+                .body("events.type", org.hamcrest.Matchers.hasItem("mesh.rollout.finished"));
+    }
+
+    @Test
+    void failedMigrationFailsTheReleaseAndNothingIsRolledOut() {
+        String id = publish("staging", "tool-integration", List.of("tools"), Map.of(Task.MIGRATION, Behaviour.FAIL));
+        awaitState(id, "FAILED");
+        given().when()
+                .get("/api/releases/{id}", id)
+                .then()
+                .body("reason", equalTo("migration failed: migration broke on purpose"));
+        assertEquals(0, agents.triggeredCount(id, Task.ROLLOUT));
+    }
+
+    @Test
+    void failureAfterTrafficMovedRollsBack() {
+        String id = publish("staging", "web-dashboard", List.of(), Map.of(Task.VERIFICATION, Behaviour.FAIL));
+        awaitState(id, "ROLLED_BACK");
+        assertEquals(1, agents.triggeredCount(id, Task.ROLLBACK));
+        given().when()
+                .get("/api/releases/{id}", id)
+                .then()
+                .body("reason", equalTo("verification failed: verification broke on purpose"));
+    }
+
+    @Test
+    void anAgentThatNeverStartsIsNamedWhenItTimesOut() {
+        String id = publish("staging", "model-orchestration", List.of("models"), Map.of(Task.BACKUP, Behaviour.SILENT));
+        awaitState(id, "FAILED");
+        given().when()
+                .get("/api/releases/{id}", id)
+                .then()
+                .body("reason", equalTo("backup failed: backup-service did not start backup within PT2S"));
+    }
+
+    @Test
+    void heartbeatsThatStopFailTheStage() {
+        String id =
+                publish("staging", "service-integration", List.of(), Map.of(Task.ROLLOUT, Behaviour.START_THEN_SILENT));
+        awaitState(id, "FAILED");
+        given().when()
+                .get("/api/releases/{id}", id)
+                .then()
+                .body("reason", containsString("rollout-service stopped reporting on rollout"));
+    }
+
+    @Test
+    void duplicateRepliesDoNotTriggerTwice() {
+        String id = publish(
+                "staging", "project-coordinator", List.of("projects"), Map.of(Task.BACKUP, Behaviour.PASS_TWICE));
+        awaitState(id, "SUCCEEDED");
+        assertEquals(1, agents.triggeredCount(id, Task.MIGRATION));
+        assertEquals(1, agents.triggeredCount(id, Task.BACKUP));
+    }
+
+    @Test
+    void queuePerServiceApprovalGateAndSupersede() {
+        String first = publish("production", "agent-orchestrator", List.of(), Map.of());
+        awaitState(first, "WAITING_APPROVAL");
+        String second = publish("production", "agent-orchestrator", List.of(), Map.of());
+        String third = publish("production", "agent-orchestrator", List.of(), Map.of());
+        String other = publish("production", "planning-system", List.of(), Map.of());
+        awaitState(third, "QUEUED");
+        awaitState(second, "ABORTED"); // superseded by the third while both waited
+        awaitState(other, "WAITING_APPROVAL"); // another service's queue is not blocked
+
+        given().contentType(ContentType.JSON)
+                .body(Map.of("reason", "change ticket 42"))
+                .when()
+                .post("/api/releases/{id}/approve", first)
+                .then()
+                .statusCode(200);
+        awaitState(first, "SUCCEEDED");
+        awaitState(third, "WAITING_APPROVAL");
+        assertEquals(0, agents.triggeredCount(second, Task.ROLLOUT));
+    }
+
+    @Test
+    void badRequestsGetAMessage() {
+        given().contentType(ContentType.JSON)
+                .body(Map.of("environment", "moon", "service", "Bad Name", "version", "", "image", "no tag"))
+                .when()
+                .post("/api/releases")
+                .then()
+                .statusCode(400)
+                .body("error", containsString("environment 'moon' has no pipeline"))
+                .body("error", containsString("service must be a DNS label"))
+                .body("error", containsString("image must be a reference with a tag or digest"));
+        given().when().get("/api/releases/{id}", "rel-nope").then().statusCode(404);
+        given().when().get("/api/releases?size=1000").then().statusCode(400);
+        given().when().get("/api/releases?state=sleeping").then().statusCode(400);
+        given().contentType(ContentType.JSON)
+                .when()
+                .post("/api/releases/{id}/dance", "rel-nope")
+                .then()
+                .statusCode(404);
+    }
+
+    @Test
+    void illegalCommandIsAConflictAndChangesNothing() {
+        String id = publish("staging", "planning-system", List.of(), Map.of());
+        awaitState(id, "SUCCEEDED");
+        given().contentType(ContentType.JSON)
+                .when()
+                .post("/api/releases/{id}/resume", id)
+                .then()
+                .statusCode(409)
+                .body("error", containsString("cannot resume"));
+        given().when().get("/api/releases/{id}", id).then().body("state", equalTo("SUCCEEDED"));
+    }
+
+    @Test
+    void sameIdempotencyKeyReturnsTheSameRelease() {
+        Map<String, Object> body = Map.of(
+                "environment", "staging", "service", "tool-integration", "version", "3.0.0", "image", "r/t:3.0.0");
+        String first = given().contentType(ContentType.JSON)
+                .header("Idempotency-Key", "ci-run-77")
+                .body(body)
+                .post("/api/releases")
+                .then()
+                .statusCode(201)
+                .extract()
+                .path("id");
+        given().contentType(ContentType.JSON)
+                .header("Idempotency-Key", "ci-run-77")
+                .body(body)
+                .post("/api/releases")
+                .then()
+                .statusCode(200)
+                .body("id", equalTo(first));
+    }
+
+    static String phase(Phase phase) {
+        return phase.id();
+    }
+}

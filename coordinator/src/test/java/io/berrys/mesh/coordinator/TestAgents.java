@@ -1,0 +1,236 @@
+package io.berrys.mesh.coordinator;
+
+import io.berrys.mesh.events.EventCodec;
+import io.berrys.mesh.events.EventSchema;
+import io.berrys.mesh.events.EventType;
+import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.Phase;
+import io.berrys.mesh.events.Streams;
+import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.catalog.Result;
+import io.berrys.mesh.events.catalog.TaskFinished;
+import io.berrys.mesh.events.catalog.TaskProgressed;
+import io.berrys.mesh.events.catalog.TaskStarted;
+import io.berrys.mesh.events.testing.LocalServers;
+import io.cloudevents.CloudEvent;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The mesh's agents, played on the real streams: they read the coordinator's commands from {@code mesh.<task>} and
+ * {@code mesh.priority} with a consumer group of their own and answer on the coordinator's transitions stream the
+ * way each test scenario asks. Only releases registered here get answers.
+ */
+final class TestAgents implements AutoCloseable {
+
+    enum Behaviour {
+        PASS,
+        /** Finishes twice: the second reply is a duplicate the coordinator must ignore. */
+        PASS_TWICE,
+        FAIL,
+        /** Never answers. */
+        SILENT,
+        /** Says it started, then goes quiet. */
+        START_THEN_SILENT
+    }
+
+    private static final List<String> COMMAND_STREAMS = List.of(
+            Task.BACKUP.commandStream(),
+            Task.MIGRATION.commandStream(),
+            Task.ROLLOUT.commandStream(),
+            Task.VERIFICATION.commandStream(),
+            Task.DECOMMISSION.commandStream(),
+            Streams.PRIORITY);
+
+    private final Vertx vertx = Vertx.vertx();
+    private final Redis redis = Redis.createClient(vertx, LocalServers.requireRedis());
+    private final String replyStream;
+    private final String group = "test-agents-" + UUID.randomUUID();
+    private final Map<String, Map<Task, Behaviour>> scenarios = new ConcurrentHashMap<>();
+    private final List<CloudEvent> received = new CopyOnWriteArrayList<>();
+    private final List<CloudEvent> unclaimed = new ArrayList<>();
+    private final Thread reader;
+    private volatile boolean running = true;
+
+    TestAgents(String replyStream) {
+        this.replyStream = replyStream;
+        for (String stream : COMMAND_STREAMS) {
+            await(redis.send(Request.cmd(Command.XGROUP)
+                    .arg("CREATE")
+                    .arg(stream)
+                    .arg(group)
+                    .arg("$")
+                    .arg("MKSTREAM")));
+        }
+        reader = new Thread(this::readLoop, "test-agents");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /**
+     * Registers a release; tasks not named pass. Commands that arrived before the test knew the release id (the
+     * API triggers the first stage before it answers) are answered now.
+     */
+    synchronized void expect(String releaseId, Map<Task, Behaviour> behaviours) {
+        scenarios.put(releaseId, new HashMap<>(behaviours));
+        List<CloudEvent> early = unclaimed.stream()
+                .filter(command -> releaseId.equals(Events.releaseId(command)))
+                .toList();
+        unclaimed.removeAll(early);
+        early.forEach(this::handle);
+    }
+
+    private synchronized void arrived(CloudEvent command) {
+        if (scenarios.containsKey(Events.releaseId(command))) {
+            handle(command);
+        } else {
+            unclaimed.add(command);
+        }
+    }
+
+    private void handle(CloudEvent command) {
+        received.add(command);
+        answer(command);
+    }
+
+    /** The commands the coordinator sent for a release, in the order they arrived. */
+    List<CloudEvent> commandsFor(String releaseId) {
+        return received.stream()
+                .filter(e -> releaseId.equals(Events.releaseId(e)))
+                .toList();
+    }
+
+    long triggeredCount(String releaseId, Task task) {
+        return commandsFor(releaseId).stream()
+                .filter(e -> e.getType().equals(task.type(Phase.TRIGGERED)))
+                .count();
+    }
+
+    private void readLoop() {
+        while (running) {
+            try {
+                Request read = Request.cmd(Command.XREADGROUP)
+                        .arg("GROUP")
+                        .arg(group)
+                        .arg("agent-1")
+                        .arg("COUNT")
+                        .arg(100)
+                        .arg("BLOCK")
+                        .arg(200)
+                        .arg("STREAMS");
+                COMMAND_STREAMS.forEach(read::arg);
+                COMMAND_STREAMS.forEach(stream -> read.arg(">"));
+                Response reply = await(redis.send(read));
+                for (Map<String, String> fields : entries(reply)) {
+                    arrived(EventCodec.fromFields(fields, EventSchema.MAX_ENTRY_BYTES));
+                }
+            } catch (RuntimeException e) {
+                if (running) {
+                    sleep(100);
+                }
+            }
+        }
+    }
+
+    private void answer(CloudEvent command) {
+        EventType type = EventType.parse(command.getType());
+        Task task = type.task();
+        Behaviour behaviour = scenarios.get(Events.releaseId(command)).getOrDefault(task, Behaviour.PASS);
+        String agent = task.owner();
+        if (behaviour == Behaviour.SILENT) {
+            return;
+        }
+        send(Events.replyTo(command, Phase.STARTED, agent, new TaskStarted(task.id(), agent, null))
+                .build());
+        if (behaviour == Behaviour.START_THEN_SILENT) {
+            return;
+        }
+        if (task == Task.ROLLOUT) {
+            send(Events.replyTo(
+                            command, Phase.PROGRESSED, agent, new TaskProgressed(task.id(), "traffic 100%", 100, null))
+                    .build());
+        }
+        Result result = behaviour == Behaviour.FAIL ? Result.FAIL : Result.PASS;
+        String message = result == Result.FAIL ? task.id() + " broke on purpose" : task.id() + " done";
+        send(Events.replyTo(command, Phase.FINISHED, agent, new TaskFinished(task.id(), result, message, null))
+                .build());
+        if (behaviour == Behaviour.PASS_TWICE) {
+            send(Events.replyTo(command, Phase.FINISHED, agent, new TaskFinished(task.id(), result, message, null))
+                    .build());
+        }
+    }
+
+    private void send(CloudEvent event) {
+        Request add = Request.cmd(Command.XADD).arg(replyStream).arg("*");
+        EventCodec.toFields(event).forEach((name, value) -> add.arg(name).arg(value));
+        await(redis.send(add));
+    }
+
+    /** XREADGROUP over several streams: RESP3 answers a map of stream → entries, RESP2 a list of pairs. */
+    private static List<Map<String, String>> entries(Response reply) {
+        List<Map<String, String>> result = new ArrayList<>();
+        if (reply == null) {
+            return result;
+        }
+        List<Response> perStream = new ArrayList<>();
+        if (reply.isMap()) {
+            reply.getKeys().forEach(key -> perStream.add(reply.get(key)));
+        } else {
+            reply.forEach(pair -> perStream.add(pair.get(1)));
+        }
+        for (Response entries : perStream) {
+            for (Response entry : entries) {
+                Response fields = entry.get(1);
+                Map<String, String> map = new HashMap<>();
+                if (fields.isMap()) {
+                    fields.getKeys().forEach(key -> map.put(key, fields.get(key).toString()));
+                } else {
+                    for (int i = 0; i + 1 < fields.size(); i += 2) {
+                        map.put(fields.get(i).toString(), fields.get(i + 1).toString());
+                    }
+                }
+                result.add(map);
+            }
+        }
+        return result;
+    }
+
+    private static <T> T await(io.vertx.core.Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("Redis command failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        reader.join(2_000);
+        for (String stream : COMMAND_STREAMS) {
+            redis.send(Request.cmd(Command.XGROUP).arg("DESTROY").arg(stream).arg(group));
+        }
+        sleep(100);
+        redis.close();
+        vertx.close();
+    }
+}
