@@ -142,6 +142,15 @@ main() {
     eval "$("$SCRIPT_DIR/servers.sh" env)"
     export MESH_REDIS_URL MESH_PG_URL MESH_PG_USER MESH_PG_PASSWORD
 
+    # The coordinator's API wants a token; one per machine, kept with the local state, never printed.
+    local token_file="$MESH_LOCAL_DIR/api-token"
+    if [[ ! -s $token_file ]]; then
+        mkdir -p "$MESH_LOCAL_DIR"
+        (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$token_file")
+    fi
+    MESH_API_TOKEN="$(cat "$token_file")"
+    export MESH_API_TOKEN
+
     say "2/4 Building the services (the first run downloads dependencies: a few minutes)"
     ./mvnw -B -q -DskipTests -Dspotless.check.skip=true package
 
@@ -165,7 +174,7 @@ main() {
     local url="http://127.0.0.1:8080/api/transitions?releaseId=$release_id"
     local body=""
     for _ in $(seq 1 50); do
-        body="$(curl -fsS "$url" || true)"
+        body="$(curl -fsS -H "Authorization: Bearer $MESH_API_TOKEN" "$url" || true)"
         [[ $body == *"$event_id"* ]] && break
         sleep 0.2
     done
@@ -182,7 +191,9 @@ main() {
     for entry in "${SERVICES[@]}"; do
         echo "  ${entry%%:*}: http://127.0.0.1:${entry##*:}  (/q/health/ready, /q/metrics, /q/openapi)" >&2
     done
-    echo "  recent transitions:  curl http://127.0.0.1:8080/api/transitions" >&2
+    echo "  API token:           $MESH_LOCAL_DIR/api-token (admin; the coordinator reads MESH_API_TOKEN)" >&2
+    echo "  recent transitions:  curl -H \"Authorization: Bearer \$(cat $MESH_LOCAL_DIR/api-token)\" http://127.0.0.1:8080/api/transitions" >&2
+    echo "  releases:            curl -H \"Authorization: Bearer \$(cat $MESH_LOCAL_DIR/api-token)\" http://127.0.0.1:8080/api/releases" >&2
     echo "  backbone metrics:    curl -s http://127.0.0.1:8080/q/metrics | grep mesh_stream" >&2
     echo "  logs:                $RUN_DIR/*.log" >&2
     echo "  stop everything:     deploy/local/demo.sh stop" >&2

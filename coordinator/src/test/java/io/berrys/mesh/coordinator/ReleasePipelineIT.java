@@ -1,6 +1,5 @@
 package io.berrys.mesh.coordinator;
 
-import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -46,7 +45,8 @@ class ReleasePipelineIT {
     private static String publish(
             String environment, String service, List<String> databases, Map<Task, Behaviour> behaviours) {
         String key = "it-" + System.nanoTime();
-        String id = given().contentType(ContentType.JSON)
+        String id = Api.asAdmin()
+                .contentType(ContentType.JSON)
                 .header("Idempotency-Key", key)
                 .body(Map.of(
                         "environment", environment,
@@ -66,7 +66,8 @@ class ReleasePipelineIT {
 
     private static void awaitState(String id, String state) {
         await().atMost(WAIT)
-                .untilAsserted(() -> given().when()
+                .untilAsserted(() -> Api.asAdmin()
+                        .when()
                         .get("/api/releases/{id}", id)
                         .then()
                         .statusCode(200)
@@ -87,7 +88,8 @@ class ReleasePipelineIT {
                         "mesh.verification.triggered",
                         "mesh.decommission.triggered"),
                 commands);
-        given().when()
+        Api.asAdmin()
+                .when()
                 .get("/api/releases/{id}", id)
                 .then()
                 .body("stages.status", equalTo(List.of("PASSED", "PASSED", "PASSED", "PASSED", "PASSED")))
@@ -98,7 +100,8 @@ class ReleasePipelineIT {
     void failedMigrationFailsTheReleaseAndNothingIsRolledOut() {
         String id = publish("staging", "tool-integration", List.of("tools"), Map.of(Task.MIGRATION, Behaviour.FAIL));
         awaitState(id, "FAILED");
-        given().when()
+        Api.asAdmin()
+                .when()
                 .get("/api/releases/{id}", id)
                 .then()
                 .body("reason", equalTo("migration failed: migration broke on purpose"));
@@ -110,7 +113,8 @@ class ReleasePipelineIT {
         String id = publish("staging", "web-dashboard", List.of(), Map.of(Task.VERIFICATION, Behaviour.FAIL));
         awaitState(id, "ROLLED_BACK");
         assertEquals(1, agents.triggeredCount(id, Task.ROLLBACK));
-        given().when()
+        Api.asAdmin()
+                .when()
                 .get("/api/releases/{id}", id)
                 .then()
                 .body("reason", equalTo("verification failed: verification broke on purpose"));
@@ -120,7 +124,8 @@ class ReleasePipelineIT {
     void anAgentThatNeverStartsIsNamedWhenItTimesOut() {
         String id = publish("staging", "model-orchestration", List.of("models"), Map.of(Task.BACKUP, Behaviour.SILENT));
         awaitState(id, "FAILED");
-        given().when()
+        Api.asAdmin()
+                .when()
                 .get("/api/releases/{id}", id)
                 .then()
                 .body("reason", equalTo("backup failed: backup-service did not start backup within PT2S"));
@@ -131,7 +136,8 @@ class ReleasePipelineIT {
         String id =
                 publish("staging", "service-integration", List.of(), Map.of(Task.ROLLOUT, Behaviour.START_THEN_SILENT));
         awaitState(id, "FAILED");
-        given().when()
+        Api.asAdmin()
+                .when()
                 .get("/api/releases/{id}", id)
                 .then()
                 .body("reason", containsString("rollout-service stopped reporting on rollout"));
@@ -157,7 +163,8 @@ class ReleasePipelineIT {
         awaitState(second, "ABORTED"); // superseded by the third while both waited
         awaitState(other, "WAITING_APPROVAL"); // another service's queue is not blocked
 
-        given().contentType(ContentType.JSON)
+        Api.asAdmin()
+                .contentType(ContentType.JSON)
                 .body(Map.of("reason", "change ticket 42"))
                 .when()
                 .post("/api/releases/{id}/approve", first)
@@ -170,7 +177,8 @@ class ReleasePipelineIT {
 
     @Test
     void badRequestsGetAMessage() {
-        given().contentType(ContentType.JSON)
+        Api.asAdmin()
+                .contentType(ContentType.JSON)
                 .body(Map.of("environment", "moon", "service", "Bad Name", "version", "", "image", "no tag"))
                 .when()
                 .post("/api/releases")
@@ -179,10 +187,11 @@ class ReleasePipelineIT {
                 .body("error", containsString("environment 'moon' has no pipeline"))
                 .body("error", containsString("service must be a DNS label"))
                 .body("error", containsString("image must be a reference with a tag or digest"));
-        given().when().get("/api/releases/{id}", "rel-nope").then().statusCode(404);
-        given().when().get("/api/releases?size=1000").then().statusCode(400);
-        given().when().get("/api/releases?state=sleeping").then().statusCode(400);
-        given().contentType(ContentType.JSON)
+        Api.asAdmin().when().get("/api/releases/{id}", "rel-nope").then().statusCode(404);
+        Api.asAdmin().when().get("/api/releases?size=1000").then().statusCode(400);
+        Api.asAdmin().when().get("/api/releases?state=sleeping").then().statusCode(400);
+        Api.asAdmin()
+                .contentType(ContentType.JSON)
                 .when()
                 .post("/api/releases/{id}/dance", "rel-nope")
                 .then()
@@ -193,20 +202,22 @@ class ReleasePipelineIT {
     void illegalCommandIsAConflictAndChangesNothing() {
         String id = publish("staging", "planning-system", List.of(), Map.of());
         awaitState(id, "SUCCEEDED");
-        given().contentType(ContentType.JSON)
+        Api.asAdmin()
+                .contentType(ContentType.JSON)
                 .when()
                 .post("/api/releases/{id}/resume", id)
                 .then()
                 .statusCode(409)
                 .body("error", containsString("cannot resume"));
-        given().when().get("/api/releases/{id}", id).then().body("state", equalTo("SUCCEEDED"));
+        Api.asAdmin().when().get("/api/releases/{id}", id).then().body("state", equalTo("SUCCEEDED"));
     }
 
     @Test
     void sameIdempotencyKeyReturnsTheSameRelease() {
         Map<String, Object> body = Map.of(
                 "environment", "staging", "service", "tool-integration", "version", "3.0.0", "image", "r/t:3.0.0");
-        String first = given().contentType(ContentType.JSON)
+        String first = Api.asAdmin()
+                .contentType(ContentType.JSON)
                 .header("Idempotency-Key", "ci-run-77")
                 .body(body)
                 .post("/api/releases")
@@ -214,7 +225,8 @@ class ReleasePipelineIT {
                 .statusCode(201)
                 .extract()
                 .path("id");
-        given().contentType(ContentType.JSON)
+        Api.asAdmin()
+                .contentType(ContentType.JSON)
                 .header("Idempotency-Key", "ci-run-77")
                 .body(body)
                 .post("/api/releases")

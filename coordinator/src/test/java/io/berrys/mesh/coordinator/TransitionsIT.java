@@ -1,6 +1,5 @@
 package io.berrys.mesh.coordinator;
 
-import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -57,7 +56,8 @@ class TransitionsIT {
         redis.send(add).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
 
         await().atMost(Duration.ofSeconds(10))
-                .untilAsserted(() -> given().queryParam("releaseId", "rel-it-1")
+                .untilAsserted(() -> Api.asAdmin()
+                        .queryParam("releaseId", "rel-it-1")
                         .when()
                         .get("/api/transitions")
                         .then()
@@ -69,12 +69,18 @@ class TransitionsIT {
 
     @Test
     void badLimitIsA400WithAMessage() {
-        given().queryParam("limit", "lots")
+        Api.asAdmin()
+                .queryParam("limit", "lots")
                 .when()
                 .get("/api/transitions")
                 .then()
                 .statusCode(400)
                 .body("error", containsString("limit must be a whole number"));
-        given().queryParam("limit", "0").when().get("/api/transitions").then().statusCode(400);
+        Api.asAdmin()
+                .queryParam("limit", "0")
+                .when()
+                .get("/api/transitions")
+                .then()
+                .statusCode(400);
     }
 }

@@ -1,5 +1,7 @@
 package io.berrys.mesh.coordinator.api;
 
+import io.berrys.mesh.coordinator.auth.Caller;
+import io.berrys.mesh.coordinator.auth.CurrentCaller;
 import io.berrys.mesh.coordinator.orchestration.Orchestrator;
 import io.berrys.mesh.coordinator.pipeline.Pipelines;
 import io.berrys.mesh.coordinator.release.IllegalTransitionException;
@@ -47,11 +49,14 @@ public class ReleaseResource {
     private final Orchestrator orchestrator;
     private final Pipelines pipelines;
     private final Transactions transactions;
+    private final CurrentCaller caller;
 
-    public ReleaseResource(Orchestrator orchestrator, Pipelines pipelines, Transactions transactions) {
+    public ReleaseResource(
+            Orchestrator orchestrator, Pipelines pipelines, Transactions transactions, CurrentCaller caller) {
         this.orchestrator = orchestrator;
         this.pipelines = pipelines;
         this.transactions = transactions;
+        this.caller = caller;
     }
 
     public record CommandRequest(String reason) {}
@@ -59,9 +64,13 @@ public class ReleaseResource {
     @POST
     @Operation(summary = "Publish a release; with an Idempotency-Key, repeating the request returns the same release")
     public Uni<Response> publish(PublishRequest request, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+        Caller who = caller.get();
         List<String> problems = PublishValidation.problems(request, pipelines.environments());
         if (!problems.isEmpty()) {
             return Uni.createFrom().item(ApiError.response(Response.Status.BAD_REQUEST, String.join("; ", problems)));
+        }
+        if (!who.role().mayPublish() || !who.covers(request.environment())) {
+            return Uni.createFrom().item(CurrentCaller.forbidden(who, "publish releases to " + request.environment()));
         }
         String releaseId = idempotencyKey == null || idempotencyKey.isBlank()
                 ? "rel-" + UUID.randomUUID().toString().substring(0, 13)
@@ -74,7 +83,7 @@ public class ReleaseResource {
                 request.databases() == null ? List.of() : request.databases(),
                 request.migrations(),
                 Boolean.TRUE.equals(request.requiresDowntime()),
-                "api");
+                who.name());
         var event = Events.of(EventType.RELEASE_PUBLISHED, Services.COORDINATOR, payload)
                 .id("publish-" + releaseId)
                 .releaseId(releaseId)
@@ -102,8 +111,16 @@ public class ReleaseResource {
                             Response.Status.BAD_REQUEST,
                             "page must be 0 or more and size between 1 and " + MAX_PAGE_SIZE));
         }
+        Caller who = caller.get();
         List<String> clauses = new ArrayList<>();
         Parameters parameters = new Parameters();
+        if (environment != null && !who.covers(environment)) {
+            return Uni.createFrom().item(CurrentCaller.forbidden(who, "read releases of " + environment));
+        }
+        if (!who.environments().contains("*")) {
+            clauses.add("environment in :permitted");
+            parameters.and("permitted", List.copyOf(who.environments()));
+        }
         if (environment != null) {
             clauses.add("environment = :environment");
             parameters.and("environment", environment);
@@ -139,9 +156,16 @@ public class ReleaseResource {
     @Path("/{id}")
     @Operation(summary = "One release with its stage timeline and the events that moved it")
     public Uni<Response> get(@PathParam("id") String id) {
-        return view(id).map(found -> found == null
-                ? ApiError.response(Response.Status.NOT_FOUND, "no release " + id)
-                : Response.ok(found).build());
+        Caller who = caller.get();
+        return view(id).map(found -> {
+            if (found == null) {
+                return ApiError.response(Response.Status.NOT_FOUND, "no release " + id);
+            }
+            if (!who.covers(found.environment())) {
+                return CurrentCaller.forbidden(who, "read releases of " + found.environment());
+            }
+            return Response.ok(found).build();
+        });
     }
 
     @POST
@@ -155,7 +179,8 @@ public class ReleaseResource {
         } catch (IllegalArgumentException e) {
             return Uni.createFrom().item(ApiError.response(Response.Status.NOT_FOUND, e.getMessage()));
         }
-        String actor = "api";
+        Caller who = caller.get();
+        String actor = who.name();
         var event = Events.of(
                         EventType.RELEASE_COMMAND,
                         Services.COORDINATOR,
@@ -167,6 +192,11 @@ public class ReleaseResource {
                 .chain(existing -> {
                     if (existing == null) {
                         return Uni.createFrom().item(ApiError.response(Response.Status.NOT_FOUND, "no release " + id));
+                    }
+                    if (!who.role().may(parsed) || !who.covers(existing.environment)) {
+                        return Uni.createFrom()
+                                .item(CurrentCaller.forbidden(
+                                        who, parsed.wire() + " releases in " + existing.environment));
                     }
                     return orchestrator
                             .acceptFromApi(event)

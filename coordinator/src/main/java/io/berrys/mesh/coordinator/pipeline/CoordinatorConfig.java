@@ -35,6 +35,21 @@ public interface CoordinatorConfig {
     @WithDefault("PT1S")
     Duration sweepInterval();
 
+    /** API tokens by name; see {@link io.berrys.mesh.coordinator.auth.ApiTokens}. */
+    Map<String, TokenConfig> tokens();
+
+    interface TokenConfig {
+        /** Empty disables the token (so a variable left unset never opens the API). */
+        Optional<String> secret();
+
+        @WithDefault("viewer")
+        String role();
+
+        /** Environments the token may act on; {@code *} for all. */
+        @WithDefault("*")
+        List<String> environments();
+    }
+
     interface PipelineConfig {
         List<String> stages();
 
