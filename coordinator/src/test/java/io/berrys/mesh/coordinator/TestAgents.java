@@ -45,13 +45,16 @@ final class TestAgents implements AutoCloseable {
         START_THEN_SILENT
     }
 
+    /** The test profile prefixes the coordinator's outgoing streams, keeping tests off the real ones. */
+    static final String PREFIX = "it.coordinator.";
+
     private static final List<String> COMMAND_STREAMS = List.of(
-            Task.BACKUP.commandStream(),
-            Task.MIGRATION.commandStream(),
-            Task.ROLLOUT.commandStream(),
-            Task.VERIFICATION.commandStream(),
-            Task.DECOMMISSION.commandStream(),
-            Streams.PRIORITY);
+            PREFIX + Task.BACKUP.commandStream(),
+            PREFIX + Task.MIGRATION.commandStream(),
+            PREFIX + Task.ROLLOUT.commandStream(),
+            PREFIX + Task.VERIFICATION.commandStream(),
+            PREFIX + Task.DECOMMISSION.commandStream(),
+            PREFIX + Streams.PRIORITY);
 
     private final Vertx vertx = Vertx.vertx();
     private final Redis redis = Redis.createClient(vertx, LocalServers.requireRedis());

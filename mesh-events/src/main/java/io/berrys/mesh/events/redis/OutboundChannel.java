@@ -108,7 +108,7 @@ final class OutboundChannel implements Flow.Subscriber<Message<?>> {
             return override.get();
         }
         if (settings.routeByType() && message.getPayload() instanceof CloudEvent event) {
-            return Streams.forType(event.getType());
+            return settings.streamPrefix() + Streams.forType(event.getType());
         }
         return settings.stream();
     }

@@ -9,6 +9,7 @@ record OutboundSettings(
         int maxPendingWrites,
         PayloadFormat payloadFormat,
         boolean routeByType,
+        String streamPrefix,
         int maxEntryBytes,
         long retryTimeoutMs) {
 

@@ -171,6 +171,11 @@ import org.jboss.logging.Logger;
         description = "Write CloudEvents to the stream their type belongs to (mesh.<task> for .triggered commands,"
                 + " mesh.priority for rollbacks, mesh.transitions otherwise) instead of 'stream'")
 @ConnectorAttribute(
+        name = "stream-prefix",
+        type = "string",
+        direction = OUTGOING,
+        description = "Prefix for the streams route-by-type picks (keeps a test's or a tenant's traffic apart)")
+@ConnectorAttribute(
         name = "retry-timeout-ms",
         type = "long",
         direction = OUTGOING,
@@ -287,6 +292,7 @@ public class RedisStreamsConnector implements InboundConnector, OutboundConnecto
                 PayloadFormat.parse(
                         config.getOptionalValue("payload-format", String.class).orElse("cloudevent")),
                 config.getOptionalValue("route-by-type", Boolean.class).orElse(false),
+                config.getOptionalValue("stream-prefix", String.class).orElse(""),
                 intValue(config, "max-entry-bytes", EventSchema.MAX_ENTRY_BYTES),
                 longValue(config, "retry-timeout-ms", 30_000));
     }

@@ -37,7 +37,7 @@ final class ChannelHarness implements AutoCloseable {
 
     static OutboundSettings outbound(String stream) {
         return new OutboundSettings(
-                "test-out", stream, 100_000, 512, 4096, PayloadFormat.CLOUDEVENT, false, 262_144, 30_000);
+                "test-out", stream, 100_000, 512, 4096, PayloadFormat.CLOUDEVENT, false, "", 262_144, 30_000);
     }
 
     InboundChannel inboundChannel(InboundSettings settings) {

@@ -179,7 +179,7 @@ class RedisStreamsChannelsIT {
     }
 
     @Test
-    void routeByTypeSendsRollbacksToThePriorityStream() throws Exception {
+    void routeByTypeSendsRollbacksToThePriorityStreamUnderTheConfiguredPrefix() throws Exception {
         CloudEvent rollback = Events.of(
                         Task.ROLLBACK.type(Phase.TRIGGERED),
                         Services.MONITOR,
@@ -194,10 +194,10 @@ class RedisStreamsChannelsIT {
         }));
         acked.get(10, TimeUnit.SECONDS);
         Response range = send(Request.cmd(Command.XRANGE)
-                .arg(Streams.PRIORITY)
+                .arg("it." + Streams.PRIORITY)
                 .arg(result.getResult())
                 .arg(result.getResult()));
-        assertEquals(1, range.size(), "the rollback is on " + Streams.PRIORITY);
+        assertEquals(1, range.size(), "the rollback is on it." + Streams.PRIORITY);
         assertEquals(0, length("it.unrouted"));
     }
 
