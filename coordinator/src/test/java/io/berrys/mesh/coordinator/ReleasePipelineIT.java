@@ -4,16 +4,22 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berrys.mesh.coordinator.TestAgents.Behaviour;
-import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.Task;
 import io.berrys.mesh.events.testing.PostgresServerResource;
 import io.berrys.mesh.events.testing.RedisServerResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -235,7 +241,24 @@ class ReleasePipelineIT {
                 .body("id", equalTo(first));
     }
 
-    static String phase(Phase phase) {
-        return phase.id();
+    @TestHTTPResource("/api/releases")
+    URL releases;
+
+    @Test
+    void eventsStreamLiveUntilTheReleaseEnds() throws Exception {
+        String id = publish("staging", "agent-orchestrator", List.of("agents"), Map.of());
+        HttpRequest request = HttpRequest.newBuilder(URI.create(releases + "/" + id + "/events"))
+                .header("Accept", "text/event-stream")
+                .header("Authorization", "Bearer " + Api.ADMIN)
+                .timeout(Duration.ofSeconds(30))
+                .build();
+        List<String> data = HttpClient.newHttpClient()
+                .send(request, HttpResponse.BodyHandlers.ofLines())
+                .body()
+                .filter(line -> line.startsWith("data:"))
+                .toList();
+        assertTrue(data.stream().anyMatch(line -> line.contains("mesh.release.published")), data.toString());
+        assertTrue(data.stream().anyMatch(line -> line.contains("mesh.decommission.finished")), data.toString());
+        assertTrue(data.get(data.size() - 1).contains("\"state\":\"SUCCEEDED\""), data.get(data.size() - 1));
     }
 }

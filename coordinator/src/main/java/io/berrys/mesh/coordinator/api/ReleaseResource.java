@@ -17,11 +17,14 @@ import io.berrys.mesh.events.catalog.ReleasePublished;
 import io.quarkus.panache.common.Page;
 import io.quarkus.panache.common.Parameters;
 import io.quarkus.panache.common.Sort;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.ForbiddenException;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -32,12 +35,17 @@ import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.jboss.resteasy.reactive.RestStreamElementType;
 
 @Path("/api/releases")
 @Produces(MediaType.APPLICATION_JSON)
@@ -45,6 +53,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 public class ReleaseResource {
 
     private static final int MAX_PAGE_SIZE = 200;
+    private static final Duration EVENTS_POLL = Duration.ofMillis(250);
 
     private final Orchestrator orchestrator;
     private final Pipelines pipelines;
@@ -206,6 +215,68 @@ public class ReleaseResource {
                             .recoverWithItem(
                                     failure -> ApiError.response(Response.Status.CONFLICT, failure.getMessage()));
                 });
+    }
+
+    /** What one server-sent event carries: an event that moved the release, and where the release is now. */
+    public record Progress(
+            long seq, String eventId, String type, String source, Instant time, String state, String reason) {}
+
+    private record Batch(List<Progress> items, boolean terminal) {}
+
+    @GET
+    @Path("/{id}/events")
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @RestStreamElementType(MediaType.APPLICATION_JSON)
+    @Operation(summary = "The release's events as they happen (Server-Sent Events); ends once the release has ended")
+    public Multi<Progress> events(@PathParam("id") String id) {
+        Caller who = caller.get();
+        // The event log, polled: any replica may have applied the release's events, so no in-memory feed would do.
+        AtomicLong lastSeq = new AtomicLong();
+        AtomicBoolean ended = new AtomicBoolean();
+        return Multi.createFrom()
+                .ticks()
+                .every(EVENTS_POLL)
+                .onOverflow()
+                .drop()
+                .onItem()
+                .transformToUniAndConcatenate(tick -> poll(id, who, lastSeq))
+                .select()
+                .first(batch -> !ended.getAndSet(batch.terminal()))
+                .onItem()
+                .transformToIterable(Batch::items);
+    }
+
+    private Uni<Batch> poll(String id, Caller who, AtomicLong lastSeq) {
+        return transactions.inTransaction(() -> ReleaseEntity.<ReleaseEntity>findById(id)
+                .chain(release -> {
+                    if (release == null) {
+                        return Uni.createFrom().failure(new NotFoundException("no release " + id));
+                    }
+                    if (!who.covers(release.environment)) {
+                        return Uni.createFrom()
+                                .failure(new ForbiddenException(
+                                        "token '" + who.name() + "' may not read releases of " + release.environment));
+                    }
+                    return EventLogEntry.<EventLogEntry>list(
+                                    "releaseId = ?1 and seq > ?2 order by seq", id, lastSeq.get())
+                            .map(events -> {
+                                List<Progress> items = new ArrayList<>();
+                                for (EventLogEntry event : events) {
+                                    lastSeq.set(event.seq);
+                                    items.add(new Progress(
+                                            event.seq,
+                                            event.eventId,
+                                            event.type,
+                                            event.source,
+                                            event.eventTime,
+                                            release.state,
+                                            release.reason));
+                                }
+                                return new Batch(
+                                        items,
+                                        ReleaseState.valueOf(release.state).isTerminal());
+                            });
+                }));
     }
 
     private Uni<ReleaseView> view(String id) {
