@@ -241,6 +241,51 @@ class ReleasePipelineIT {
                 .body("id", equalTo(first));
     }
 
+    @Test
+    void rebuiltProjectionsEqualTheLiveOnes() {
+        publish("staging", "web-dashboard", List.of("web"), Map.of());
+        publish("staging", "tool-integration", List.of(), Map.of(Task.ROLLOUT, Behaviour.FAIL));
+        publish("staging", "model-orchestration", List.of(), Map.of(Task.VERIFICATION, Behaviour.FAIL));
+        publish("production", "service-integration", List.of(), Map.of());
+        // Compare at rest: no release may move between the two snapshots.
+        await().atMost(WAIT)
+                .until(() -> Api.asAdmin()
+                        .get("/api/releases?size=200")
+                        .then()
+                        .extract()
+                        .jsonPath()
+                        .getList("state", String.class)
+                        .stream()
+                        .noneMatch(state -> state.equals("RUNNING") || state.equals("ROLLING_BACK")));
+        List<Map<String, Object>> live = snapshot();
+        Api.asAdmin().when().post("/api/admin/rebuild").then().statusCode(200).body("releases", equalTo(live.size()));
+        assertEquals(live, snapshot());
+        Api.as(Api.STAGING_DEPLOYER).when().post("/api/admin/rebuild").then().statusCode(403);
+    }
+
+    private static List<Map<String, Object>> snapshot() {
+        return Api.asAdmin()
+                .get("/api/releases?size=200")
+                .then()
+                .statusCode(200)
+                .extract()
+                .jsonPath()
+                .<Map<String, Object>>getList("")
+                .stream()
+                .map(release -> Map.<String, Object>of(
+                        "id", release.get("id"),
+                        "state", release.get("state"),
+                        "reason", String.valueOf(release.get("reason")),
+                        "stages",
+                                String.valueOf(((List<?>) release.get("stages"))
+                                        .stream()
+                                                .map(stage -> ((Map<?, ?>) stage).get("status") + "/"
+                                                        + ((Map<?, ?>) stage).get("attempt"))
+                                                .toList())))
+                .sorted(java.util.Comparator.comparing(release -> (String) release.get("id")))
+                .toList();
+    }
+
     @TestHTTPResource("/api/releases")
     URL releases;
 

@@ -13,8 +13,10 @@ import io.berrys.mesh.coordinator.store.EventLogEntry;
 import io.berrys.mesh.coordinator.store.OutboxEntry;
 import io.berrys.mesh.coordinator.store.ReleaseEntity;
 import io.berrys.mesh.coordinator.store.ReleaseMapper;
+import io.berrys.mesh.coordinator.store.StageEntity;
 import io.berrys.mesh.coordinator.store.Transactions;
 import io.berrys.mesh.events.EventCodec;
+import io.berrys.mesh.events.EventSchema;
 import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Phase;
@@ -67,7 +69,7 @@ public class Orchestrator {
     /** Applies an event; completes once it is committed (its consequences are then on their way). */
     public Uni<Void> accept(CloudEvent event) {
         return transactions
-                .inTransaction(() -> apply(event, null))
+                .inTransaction(() -> apply(event, Work.live(false)))
                 .onFailure(Orchestrator::isConflict)
                 .retry()
                 .withBackOff(Duration.ofMillis(5), Duration.ofMillis(200))
@@ -82,13 +84,15 @@ public class Orchestrator {
      */
     public Uni<Boolean> acceptFromApi(CloudEvent event) {
         return transactions
-                .inTransaction(() -> apply(event, Strictness.STRICT).chain(out -> {
-                    if (out == ALREADY_APPLIED) {
-                        return Uni.createFrom().item(out);
-                    }
-                    List<OutboxEntry> all = new ArrayList<>(out);
-                    return outbox(event, all).replaceWith(all);
-                }))
+                .inTransaction(() -> {
+                    Work work = Work.live(true);
+                    return apply(event, work).chain(out -> {
+                        if (out == ALREADY_APPLIED) {
+                            return Uni.createFrom().item(out);
+                        }
+                        return outbox(event, work).replaceWith(work.out());
+                    });
+                })
                 .onFailure(Orchestrator::isConflict)
                 .retry()
                 .withBackOff(Duration.ofMillis(5), Duration.ofMillis(200))
@@ -99,8 +103,45 @@ public class Orchestrator {
 
     private static final List<OutboxEntry> ALREADY_APPLIED = List.of();
 
-    private enum Strictness {
-        STRICT
+    /** How many events a rebuild replayed into how many releases. */
+    public record Rebuilt(int events, long releases) {}
+
+    /**
+     * Throws the releases and stages away and replays the event log, in log order, into new ones: the projections
+     * are a function of the log. Live writers wait on the table lock meanwhile. Maintenance windows that opened
+     * are not events; a release they let go is re-admitted by the next sweep.
+     */
+    public Uni<Rebuilt> rebuildProjections() {
+        return transactions.inTransaction(() -> Panache.getSession()
+                .chain(session -> session.createNativeQuery("lock table releases in exclusive mode")
+                        .executeUpdate())
+                .chain(() -> StageEntity.deleteAll())
+                .chain(() -> ReleaseEntity.deleteAll())
+                .chain(() -> EventLogEntry.<EventLogEntry>list("order by seq"))
+                .chain(events -> {
+                    Uni<Void> chain = Uni.createFrom().voidItem();
+                    for (EventLogEntry entry : events) {
+                        CloudEvent event =
+                                EventCodec.fromFields(OutboxRelay.fields(entry.fields), EventSchema.MAX_ENTRY_BYTES);
+                        chain = chain.chain(() -> decide(event, Work.replay(entry.recordedAt)));
+                    }
+                    return chain.chain(() -> ReleaseEntity.count())
+                            .map(releases -> new Rebuilt(events.size(), releases));
+                }));
+    }
+
+    /**
+     * One application of one event: what it decides to send, whether an illegal command must fail the caller, and
+     * whether it is a replay (rebuilding projections: no outbox, no audit, the event's recorded time as "now").
+     */
+    record Work(List<OutboxEntry> out, boolean strict, boolean replay, Instant now) {
+        static Work live(boolean strict) {
+            return new Work(new ArrayList<>(), strict, false, Instant.now());
+        }
+
+        static Work replay(Instant recordedAt) {
+            return new Work(new ArrayList<>(), false, true, recordedAt);
+        }
     }
 
     private static boolean isConflict(Throwable failure) {
@@ -117,14 +158,13 @@ public class Orchestrator {
         return false;
     }
 
-    private Uni<List<OutboxEntry>> apply(CloudEvent event, Strictness strictness) {
+    private Uni<List<OutboxEntry>> apply(CloudEvent event, Work work) {
         return EventLogEntry.count("eventId", event.getId()).chain(seen -> {
             if (seen > 0) {
                 LOG.debugf("Event %s already applied; ignoring the redelivery", event.getId());
                 return Uni.createFrom().item(ALREADY_APPLIED);
             }
-            List<OutboxEntry> out = new ArrayList<>();
-            return log(event).chain(() -> decide(event, strictness, out)).replaceWith(out);
+            return log(event).chain(() -> decide(event, work)).replaceWith(work.out());
         });
     }
 
@@ -141,10 +181,10 @@ public class Orchestrator {
         return entry.persist().replaceWithVoid();
     }
 
-    private Uni<Void> decide(CloudEvent event, Strictness strictness, List<OutboxEntry> out) {
+    private Uni<Void> decide(CloudEvent event, Work work) {
         EventType type = EventType.parse(event.getType());
         if (EventType.RELEASE_PUBLISHED.equals(type.value())) {
-            return publish(event, out);
+            return publish(event, work);
         }
         String releaseId = Events.releaseId(event);
         if (releaseId == null) {
@@ -152,8 +192,9 @@ public class Orchestrator {
         }
         if (EventType.RELEASE_COMMAND.equals(type.value())) {
             ReleaseCommand command = Events.payload(event, ReleaseCommand.class);
-            return onRelease(releaseId, out, (release, pipeline, now) -> {
+            return onRelease(releaseId, work, (release, pipeline, now) -> {
                         audit(
+                                work,
                                 releaseId,
                                 command.requestedBy(),
                                 command.command().wire(),
@@ -162,11 +203,12 @@ public class Orchestrator {
                     })
                     .onFailure(IllegalTransitionException.class)
                     .recoverWithUni(failure -> {
-                        if (strictness == Strictness.STRICT) {
+                        if (work.strict()) {
                             return Uni.createFrom().failure(failure);
                         }
                         LOG.warnf("Release %s: command refused: %s", releaseId, failure.getMessage());
                         return audit(
+                                work,
                                 releaseId,
                                 command.requestedBy(),
                                 "refused " + command.command().wire(),
@@ -184,24 +226,24 @@ public class Orchestrator {
             TaskFinished finished = Events.payload(event, TaskFinished.class);
             return onRelease(
                     releaseId,
-                    out,
+                    work,
                     (release, pipeline, now) -> release.rollbackFinished(finished.result(), finished.message(), now));
         }
         return switch (type.phase()) {
             case STARTED ->
-                onRelease(releaseId, out, (release, pipeline, now) -> release.stageStarted(triggeredId, now));
+                onRelease(releaseId, work, (release, pipeline, now) -> release.stageStarted(triggeredId, now));
             case PROGRESSED -> {
                 TaskProgressed progressed = Events.payload(event, TaskProgressed.class);
                 yield onRelease(
                         releaseId,
-                        out,
+                        work,
                         (release, pipeline, now) -> release.stageProgressed(triggeredId, progressed.step(), now));
             }
             case FINISHED -> {
                 TaskFinished finished = Events.payload(event, TaskFinished.class);
                 yield onRelease(
                         releaseId,
-                        out,
+                        work,
                         (release, pipeline, now) -> release.stageFinished(
                                 triggeredId, finished.result(), finished.message(), finished.details(), now));
             }
@@ -209,7 +251,7 @@ public class Orchestrator {
         };
     }
 
-    private Uni<Void> publish(CloudEvent event, List<OutboxEntry> out) {
+    private Uni<Void> publish(CloudEvent event, Work work) {
         ReleasePublished request = Events.payload(event, ReleasePublished.class);
         String releaseId = Optional.ofNullable(Events.releaseId(event)).orElse(event.getId());
         Optional<Pipeline> pipeline = pipelines.forEnvironment(request.environment());
@@ -219,7 +261,7 @@ public class Orchestrator {
                     releaseId, request.environment(), pipelines.environments());
             return Uni.createFrom().voidItem();
         }
-        Instant now = Instant.now();
+        Instant now = work.now();
         return lockSlot(request.environment(), request.service())
                 .chain(() -> ReleaseEntity.<ReleaseEntity>findById(releaseId))
                 .chain(existing -> {
@@ -227,19 +269,20 @@ public class Orchestrator {
                         return Uni.createFrom().voidItem();
                     }
                     Release release = Release.publish(releaseId, request, pipeline.get(), now);
-                    return supersedeQueued(request, releaseId, now)
+                    return supersedeQueued(request, releaseId, now, work)
                             .chain(() -> ReleaseMapper.write(release, new ReleaseEntity())
                                     .persist())
                             .chain(() -> audit(
+                                    work,
                                     releaseId,
                                     request.requestedBy() == null ? "unknown" : request.requestedBy(),
                                     "publish",
                                     request.service() + " " + request.version() + " to " + request.environment()))
-                            .chain(() -> admitNext(request.environment(), request.service(), out));
+                            .chain(() -> admitNext(request.environment(), request.service(), work));
                 });
     }
 
-    private Uni<Void> supersedeQueued(ReleasePublished request, String newerId, Instant now) {
+    private Uni<Void> supersedeQueued(ReleasePublished request, String newerId, Instant now, Work work) {
         if (!config.supersedeQueued()) {
             return Uni.createFrom().voidItem();
         }
@@ -254,14 +297,15 @@ public class Orchestrator {
                         Release older = ReleaseMapper.toDomain(entity);
                         older.supersede(newerId, now);
                         ReleaseMapper.write(older, entity);
-                        chain = chain.chain(() -> audit(older.id(), "coordinator", "superseded", "by " + newerId));
+                        chain = chain.chain(
+                                () -> audit(work, older.id(), "coordinator", "superseded", "by " + newerId));
                     }
                     return chain;
                 });
     }
 
     /** If nothing holds the (environment, service) slot, the oldest queued release takes it. */
-    private Uni<Void> admitNext(String environment, String service, List<OutboxEntry> out) {
+    private Uni<Void> admitNext(String environment, String service, Work work) {
         return lockSlot(environment, service)
                 .chain(() -> ReleaseEntity.count(
                         "environment = ?1 and service = ?2 and state in ?3", environment, service, ACTIVE_STATES))
@@ -281,9 +325,9 @@ public class Orchestrator {
                                 }
                                 Release release = ReleaseMapper.toDomain(next);
                                 Pipeline pipeline = pipelineOf(release);
-                                List<Effect> effects = release.admit(pipeline, Instant.now());
+                                List<Effect> effects = release.admit(pipeline, work.now());
                                 ReleaseMapper.write(release, next);
-                                return carryOut(release, effects, out);
+                                return carryOut(release, effects, work);
                             });
                 });
     }
@@ -294,28 +338,28 @@ public class Orchestrator {
     }
 
     /** Loads the release, applies the decision, writes it back (version-checked) and carries out the effects. */
-    Uni<Void> onRelease(String releaseId, List<OutboxEntry> out, Decision decision) {
+    Uni<Void> onRelease(String releaseId, Work work, Decision decision) {
         return ReleaseEntity.<ReleaseEntity>findById(releaseId).chain(entity -> {
             if (entity == null) {
                 LOG.debugf("Event for unknown release %s; recorded only", releaseId);
                 return Uni.createFrom().voidItem();
             }
             Release release = ReleaseMapper.toDomain(entity);
-            List<Effect> effects = decision.apply(release, pipelineOf(release), Instant.now());
+            List<Effect> effects = decision.apply(release, pipelineOf(release), work.now());
             ReleaseMapper.write(release, entity);
-            return carryOut(release, effects, out);
+            return carryOut(release, effects, work);
         });
     }
 
-    private Uni<Void> carryOut(Release release, List<Effect> effects, List<OutboxEntry> out) {
+    private Uni<Void> carryOut(Release release, List<Effect> effects, Work work) {
         Uni<Void> chain = Uni.createFrom().voidItem();
         for (Effect effect : effects) {
-            chain = chain.chain(() -> carryOut(release, effect, out));
+            chain = chain.chain(() -> carryOut(release, effect, work));
         }
         return chain;
     }
 
-    private Uni<Void> carryOut(Release release, Effect effect, List<OutboxEntry> out) {
+    private Uni<Void> carryOut(Release release, Effect effect, Work work) {
         if (effect instanceof Effect.TriggerStage trigger) {
             StageRun stage = release.stages().get(trigger.position());
             LOG.infof(
@@ -325,31 +369,37 @@ public class Orchestrator {
                     release.request().version(),
                     release.request().environment(),
                     stage.task().id());
-            return outbox(StageCommands.trigger(release, stage), out);
+            return outbox(StageCommands.trigger(release, stage), work);
         }
         if (effect instanceof Effect.TriggerRollback rollback) {
             LOG.warnf("Release %s: rolling back: %s", release.id(), rollback.reason());
-            return outbox(StageCommands.rollback(release, rollback.eventId(), rollback.reason()), out);
+            return outbox(StageCommands.rollback(release, rollback.eventId(), rollback.reason()), work);
         }
         if (effect instanceof Effect.AnnounceWindow window) {
-            return outbox(StageCommands.announcement(release, window.opening(), window.closing()), out);
+            return outbox(StageCommands.announcement(release, window.opening(), window.closing()), work);
         }
         LOG.infof(
                 "Release %s is %s%s",
                 release.id(), release.state(), release.reason() == null ? "" : ": " + release.reason());
-        return admitNext(release.request().environment(), release.request().service(), out);
+        return admitNext(release.request().environment(), release.request().service(), work);
     }
 
-    Uni<Void> outbox(CloudEvent event, List<OutboxEntry> out) {
+    Uni<Void> outbox(CloudEvent event, Work work) {
+        if (work.replay()) {
+            return Uni.createFrom().voidItem();
+        }
         OutboxEntry entry = new OutboxEntry();
         entry.eventId = event.getId();
         entry.fields = OutboxRelay.json(EventCodec.toFields(event));
         entry.createdAt = Instant.now();
-        out.add(entry);
+        work.out().add(entry);
         return entry.persist().replaceWithVoid();
     }
 
-    private Uni<Void> audit(String releaseId, String actor, String action, String detail) {
+    private Uni<Void> audit(Work work, String releaseId, String actor, String action, String detail) {
+        if (work.replay()) {
+            return Uni.createFrom().voidItem();
+        }
         AuditEntry entry = new AuditEntry();
         entry.releaseId = releaseId;
         entry.actor = actor;

@@ -3,7 +3,6 @@ package io.berrys.mesh.coordinator.orchestration;
 import io.berrys.mesh.coordinator.pipeline.Pipeline;
 import io.berrys.mesh.coordinator.release.Release;
 import io.berrys.mesh.coordinator.release.ReleaseState;
-import io.berrys.mesh.coordinator.store.OutboxEntry;
 import io.berrys.mesh.coordinator.store.ReleaseEntity;
 import io.berrys.mesh.coordinator.store.ReleaseMapper;
 import io.quarkus.scheduler.Scheduled;
@@ -92,13 +91,13 @@ public class Sweeper {
     }
 
     private Uni<Void> windowTick(String releaseId, Instant now) {
-        List<OutboxEntry> out = new ArrayList<>();
+        Orchestrator.Work work = Orchestrator.Work.live(false);
         return orchestrator
                 .transactions()
                 .inTransaction(() -> orchestrator.onRelease(
                         releaseId,
-                        out,
+                        work,
                         (release, pipeline, at) -> release.windowTick(pipeline, orchestrator.announcementLead(), now)))
-                .chain(() -> relay.publish(out));
+                .chain(() -> relay.publish(work.out()));
     }
 }
