@@ -1,0 +1,110 @@
+package io.berrys.mesh.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berrys.mesh.cli.ExitCode;
+import io.berrys.mesh.cli.Mesh;
+import io.berrys.mesh.coordinator.TestAgents.Behaviour;
+import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.testing.PostgresServerResource;
+import io.berrys.mesh.events.testing.RedisServerResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The {@code mesh} CLI against a live coordinator: --wait follows the release and exits with its outcome. */
+@QuarkusTest
+@QuarkusTestResource(PostgresServerResource.class)
+@QuarkusTestResource(
+        value = RedisServerResource.class,
+        initArgs = @ResourceArg(name = "clean-prefix", value = "it.coordinator."))
+class CliIT {
+
+    private static TestAgents agents;
+
+    @TestHTTPResource("/")
+    URL coordinator;
+
+    @BeforeAll
+    static void startAgents() {
+        agents = new TestAgents("it.coordinator.transitions");
+    }
+
+    @AfterAll
+    static void stopAgents() throws InterruptedException {
+        agents.close();
+    }
+
+    private record Run(int exit, String out) {}
+
+    /** Publishes with --wait; the agents are told about the release first (its id follows from the key). */
+    private Run publishAndWait(String service, Map<Task, Behaviour> behaviours) throws Exception {
+        String key = "cli-" + System.nanoTime();
+        agents.expect("rel-" + sha256(key).substring(0, 13), behaviours);
+        StringWriter out = new StringWriter();
+        int exit = Mesh.commandLine()
+                .setOut(new PrintWriter(out))
+                .setErr(new PrintWriter(out))
+                .execute(
+                        "--url",
+                        coordinator.toString(),
+                        "--token",
+                        Api.ADMIN,
+                        "release",
+                        "publish",
+                        "--env",
+                        "staging",
+                        "--service",
+                        service,
+                        "--version",
+                        "5.0.1",
+                        "--image",
+                        "registry.local/berrys/" + service + ":5.0.1",
+                        "--database",
+                        "main",
+                        "--idempotency-key",
+                        key,
+                        "--wait",
+                        "--timeout",
+                        "PT60S");
+        return new Run(exit, out.toString());
+    }
+
+    @Test
+    void waitExitsZeroOnSuccessAndShowsTheStages() throws Exception {
+        Run run = publishAndWait("planning-system", Map.of());
+        assertEquals(ExitCode.SUCCEEDED, run.exit(), run.out());
+        assertTrue(run.out().contains("mesh.migration.finished"), run.out());
+        assertTrue(run.out().contains(": SUCCEEDED - planning-system 5.0.1 to staging"), run.out());
+    }
+
+    @Test
+    void waitExitsNonZeroWithTheReasonOnFailure() throws Exception {
+        Run run = publishAndWait("tool-integration", Map.of(Task.MIGRATION, Behaviour.FAIL));
+        assertEquals(ExitCode.FAILED, run.exit(), run.out());
+        assertTrue(run.out().contains("FAILED - tool-integration 5.0.1 to staging: migration failed"), run.out());
+    }
+
+    @Test
+    void waitExitsWithTheRolledBackCode() throws Exception {
+        Run run = publishAndWait("web-dashboard", Map.of(Task.VERIFICATION, Behaviour.FAIL));
+        assertEquals(ExitCode.ROLLED_BACK, run.exit(), run.out());
+    }
+
+    private static String sha256(String value) throws Exception {
+        return HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
+    }
+}
