@@ -42,7 +42,9 @@ final class TestAgents implements AutoCloseable {
         /** Never answers. */
         SILENT,
         /** Says it started, then goes quiet. */
-        START_THEN_SILENT
+        START_THEN_SILENT,
+        /** Works for a few seconds, reporting progress every 300 ms, then passes. */
+        SLOW
     }
 
     /** The test profile prefixes the coordinator's outgoing streams, keeping tests off the real ones. */
@@ -157,6 +159,28 @@ final class TestAgents implements AutoCloseable {
         send(Events.replyTo(command, Phase.STARTED, agent, new TaskStarted(task.id(), agent, null))
                 .build());
         if (behaviour == Behaviour.START_THEN_SILENT) {
+            return;
+        }
+        if (behaviour == Behaviour.SLOW) {
+            Thread worker = new Thread(() -> {
+                for (int beat = 0; beat < 15; beat++) {
+                    sleep(300);
+                    send(Events.replyTo(
+                                    command,
+                                    Phase.PROGRESSED,
+                                    agent,
+                                    new TaskProgressed(task.id(), "working", null, null))
+                            .build());
+                }
+                send(Events.replyTo(
+                                command,
+                                Phase.FINISHED,
+                                agent,
+                                new TaskFinished(task.id(), Result.PASS, "slow but done", null))
+                        .build());
+            });
+            worker.setDaemon(true);
+            worker.start();
             return;
         }
         if (task == Task.ROLLOUT) {

@@ -1,5 +1,6 @@
 package io.berrys.mesh.coordinator.orchestration;
 
+import io.berrys.mesh.coordinator.pipeline.CoordinatorConfig;
 import io.berrys.mesh.coordinator.pipeline.Pipeline;
 import io.berrys.mesh.coordinator.release.Release;
 import io.berrys.mesh.coordinator.release.ReleaseState;
@@ -9,6 +10,7 @@ import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,10 +29,13 @@ public class Sweeper {
 
     private final Orchestrator orchestrator;
     private final OutboxRelay relay;
+    private final Duration outageGrace;
+    private volatile Instant timeoutsSuspendedUntil = Instant.EPOCH;
 
-    public Sweeper(Orchestrator orchestrator, OutboxRelay relay) {
+    public Sweeper(Orchestrator orchestrator, OutboxRelay relay, CoordinatorConfig config) {
         this.orchestrator = orchestrator;
         this.relay = relay;
+        this.outageGrace = config.outageGrace();
     }
 
     @Scheduled(
@@ -43,13 +48,21 @@ public class Sweeper {
                 .chain(relay::resendStale)
                 .onFailure()
                 .recoverWithUni(failure -> {
-                    LOG.warnf("Sweep failed, next one retries: %s", failure.toString());
+                    // Reports that arrived while the store was down are still being retried; they must land
+                    // before anyone is called silent.
+                    timeoutsSuspendedUntil = Instant.now().plus(outageGrace);
+                    LOG.warnf(
+                            "Sweep failed (%s); stage timeouts wait until %s",
+                            failure.toString(), timeoutsSuspendedUntil);
                     return Uni.createFrom().voidItem();
                 });
     }
 
     Uni<Void> timeouts() {
         Instant now = Instant.now();
+        if (now.isBefore(timeoutsSuspendedUntil)) {
+            return Uni.createFrom().voidItem();
+        }
         return orchestrator
                 .transactions()
                 .inTransaction(() -> ReleaseEntity.<ReleaseEntity>list(

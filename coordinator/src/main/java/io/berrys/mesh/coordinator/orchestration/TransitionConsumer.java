@@ -15,6 +15,8 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 @ApplicationScoped
 public class TransitionConsumer {
 
+    private static final long STORE_RETRY_MS = 1_000;
+
     private final Orchestrator orchestrator;
     private final TransitionLog recent;
 

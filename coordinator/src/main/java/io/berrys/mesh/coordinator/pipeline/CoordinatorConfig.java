@@ -31,6 +31,10 @@ public interface CoordinatorConfig {
     @WithDefault("PT48H")
     Duration announcementLead();
 
+    /** After the store was unreachable, how long stage timeouts wait for the reports retried meanwhile. */
+    @WithDefault("PT1M")
+    Duration outageGrace();
+
     /** How often overdue stages, open windows and unsent events are looked for. */
     @WithDefault("PT1S")
     Duration sweepInterval();
