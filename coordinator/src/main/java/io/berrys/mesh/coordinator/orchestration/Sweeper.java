@@ -2,6 +2,7 @@ package io.berrys.mesh.coordinator.orchestration;
 
 import io.berrys.mesh.coordinator.pipeline.CoordinatorConfig;
 import io.berrys.mesh.coordinator.pipeline.Pipeline;
+import io.berrys.mesh.coordinator.pipeline.Pipelines;
 import io.berrys.mesh.coordinator.release.Release;
 import io.berrys.mesh.coordinator.release.ReleaseState;
 import io.berrys.mesh.coordinator.store.ReleaseEntity;
@@ -29,11 +30,13 @@ public class Sweeper {
 
     private final Orchestrator orchestrator;
     private final OutboxRelay relay;
+    private final Pipelines pipelines;
     private final Duration outageGrace;
     private volatile Instant timeoutsSuspendedUntil = Instant.EPOCH;
 
-    public Sweeper(Orchestrator orchestrator, OutboxRelay relay, CoordinatorConfig config) {
+    public Sweeper(Orchestrator orchestrator, OutboxRelay relay, CoordinatorConfig config, Pipelines pipelines) {
         this.orchestrator = orchestrator;
+        this.pipelines = pipelines;
         this.relay = relay;
         this.outageGrace = config.outageGrace();
     }

@@ -62,6 +62,27 @@ public class Pipelines {
         return Optional.ofNullable(byEnvironment.get(environment));
     }
 
+    /** The shortest silence any stage of any pipeline tolerates (to start, or between heartbeats). */
+    public java.time.Duration shortestSilence() {
+        return timeoutsOfAllStages()
+                .map(t -> t.toStart().compareTo(t.heartbeat()) < 0 ? t.toStart() : t.heartbeat())
+                .min(java.time.Duration::compareTo)
+                .orElse(java.time.Duration.ofMinutes(1));
+    }
+
+    /** The shortest total time any stage of any pipeline may take. */
+    public java.time.Duration shortestTotal() {
+        return timeoutsOfAllStages()
+                .map(StageTimeouts::total)
+                .min(java.time.Duration::compareTo)
+                .orElse(java.time.Duration.ofMinutes(30));
+    }
+
+    private java.util.stream.Stream<StageTimeouts> timeoutsOfAllStages() {
+        return byEnvironment.values().stream()
+                .flatMap(pipeline -> pipeline.stages().stream().map(pipeline::timeouts));
+    }
+
     public List<String> environments() {
         return List.copyOf(byEnvironment.keySet());
     }
