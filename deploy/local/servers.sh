@@ -555,6 +555,14 @@ print_env() {
                 url="postgresql://$MESH_PG_USER@127.0.0.1:$MESH_PG_PORT/$MESH_PG_DB"
             fi
             printf 'export MESH_PG_URL=%q\n' "$url"
+            # The same address in parts, as the coordinator's datasource settings read it.
+            local address=${url#*://}
+            address=${address#*@}
+            local hostport=${address%%/*} database=${address#*/}
+            database=${database%%\?*}
+            printf 'export MESH_PG_HOST=%q\n' "${hostport%%:*}"
+            if [[ $hostport == *:* ]]; then printf 'export MESH_PG_PORT=%q\n' "${hostport##*:}"; fi
+            printf 'export MESH_PG_DB=%q\n' "$database"
             printf 'export MESH_PG_USER=%q\n' "$user"
             printf 'export MESH_PG_PASSWORD=%q\n' "$pw"
             ;;

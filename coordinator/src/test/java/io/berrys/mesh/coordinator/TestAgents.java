@@ -65,6 +65,12 @@ final class TestAgents implements AutoCloseable {
     private final Map<String, Map<Task, Behaviour>> scenarios = new ConcurrentHashMap<>();
     private final List<CloudEvent> received = new CopyOnWriteArrayList<>();
     private final List<CloudEvent> unclaimed = new ArrayList<>();
+    /** Releases nobody registered: held until they are, or answered like this when set. */
+    private volatile java.util.function.Function<CloudEvent, Behaviour> fallback;
+    /** When the last finished of a release went out, and the gaps until its next command came back. */
+    private final Map<String, Long> finishedAt = new ConcurrentHashMap<>();
+
+    private final List<Long> stageGapsNanos = new CopyOnWriteArrayList<>();
     private final Thread reader;
     private volatile boolean running = true;
 
@@ -97,11 +103,35 @@ final class TestAgents implements AutoCloseable {
     }
 
     private synchronized void arrived(CloudEvent command) {
-        if (scenarios.containsKey(Events.releaseId(command))) {
+        String releaseId = Events.releaseId(command);
+        Long finished = finishedAt.remove(releaseId);
+        if (finished != null) {
+            stageGapsNanos.add(System.nanoTime() - finished);
+        }
+        if (scenarios.containsKey(releaseId)) {
+            handle(command);
+        } else if (fallback != null) {
+            scenarios.put(releaseId, new HashMap<>());
+            Behaviour behaviour = fallback.apply(command);
+            if (behaviour != Behaviour.PASS) {
+                scenarios.get(releaseId).put(EventType.parse(command.getType()).task(), behaviour);
+            }
             handle(command);
         } else {
             unclaimed.add(command);
         }
+    }
+
+    /** Answers releases nobody registered with the behaviour the function picks (benchmarks). */
+    void answerUnregistered(java.util.function.Function<CloudEvent, Behaviour> behaviour) {
+        this.fallback = behaviour;
+    }
+
+    /** Time from each finished this agent sent to the next command of the same release arriving, and reset. */
+    List<Long> drainStageGaps() {
+        List<Long> gaps = List.copyOf(stageGapsNanos);
+        stageGapsNanos.clear();
+        return gaps;
     }
 
     private void handle(CloudEvent command) {
@@ -190,6 +220,7 @@ final class TestAgents implements AutoCloseable {
         }
         Result result = behaviour == Behaviour.FAIL ? Result.FAIL : Result.PASS;
         String message = result == Result.FAIL ? task.id() + " broke on purpose" : task.id() + " done";
+        finishedAt.put(Events.releaseId(command), System.nanoTime());
         send(Events.replyTo(command, Phase.FINISHED, agent, new TaskFinished(task.id(), result, message, null))
                 .build());
         if (behaviour == Behaviour.PASS_TWICE) {

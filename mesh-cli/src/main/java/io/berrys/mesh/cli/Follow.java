@@ -17,8 +17,12 @@ final class Follow {
         long[] lastSeq = {0};
         int reconnects = 0;
         while (Instant.now().isBefore(deadline)) {
+            Duration left = Duration.between(Instant.now(), deadline);
+            if (left.isNegative() || left.isZero()) {
+                break;
+            }
             try {
-                api.follow("api/releases/" + id + "/events", Duration.between(Instant.now(), deadline), event -> {
+                api.follow("api/releases/" + id + "/events", left, event -> {
                     long seq = event.path("seq").asLong();
                     if (seq > lastSeq[0]) {
                         lastSeq[0] = seq;

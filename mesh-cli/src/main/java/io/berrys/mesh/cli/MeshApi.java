@@ -11,6 +11,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -44,25 +48,44 @@ final class MeshApi {
         return send(builder.build());
     }
 
-    /** Follows a Server-Sent Events stream, handing each {@code data:} payload over, until the server ends it. */
-    void follow(String path, Duration timeout, Consumer<JsonNode> onEvent) {
+    /**
+     * Follows a Server-Sent Events stream, handing each {@code data:} payload over, until the server ends it or
+     * {@code timeout} passes (a quiet stream does not hold the caller past it): returns whether the server ended it.
+     */
+    boolean follow(String path, Duration timeout, Consumer<JsonNode> onEvent) {
         HttpRequest request = request(path)
                 .header("Accept", "text/event-stream")
                 .timeout(timeout)
                 .GET()
                 .build();
+        HttpResponse<Stream<String>> response;
         try {
-            HttpResponse<Stream<String>> response = http.send(request, HttpResponse.BodyHandlers.ofLines());
-            if (response.statusCode() >= 400) {
-                throw new ApiException("HTTP " + response.statusCode() + " from " + request.uri());
-            }
-            try (Stream<String> lines = response.body()) {
-                lines.filter(line -> line.startsWith("data:"))
+            response = http.sendAsync(request, HttpResponse.BodyHandlers.ofLines())
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            throw new ApiException("the event stream broke: " + e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException("interrupted");
+        }
+        if (response.statusCode() >= 400) {
+            throw new ApiException("HTTP " + response.statusCode() + " from " + request.uri());
+        }
+        Stream<String> lines = response.body();
+        CompletableFuture<Void> reading =
+                CompletableFuture.runAsync(() -> lines.filter(line -> line.startsWith("data:"))
                         .map(line -> line.substring(5).trim())
-                        .forEach(data -> onEvent.accept(parse(data)));
-            }
-        } catch (IOException e) {
-            throw new ApiException("the event stream broke: " + e.getMessage());
+                        .forEach(data -> onEvent.accept(parse(data))));
+        try {
+            reading.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            lines.close();
+            return false;
+        } catch (ExecutionException e) {
+            throw new ApiException("the event stream broke: " + e.getCause().getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiException("interrupted");

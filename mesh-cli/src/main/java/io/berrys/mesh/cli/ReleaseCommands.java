@@ -60,8 +60,8 @@ class ReleaseCommands {
 
         @Option(
                 names = "--idempotency-key",
-                description = "Same key, same release: retries of a CI job do not publish twice"
-                        + " (default: $GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT-service-version when set)")
+                description = "Same key, same release: re-runs of a CI job do not publish twice"
+                        + " (default in GitHub Actions: $GITHUB_RUN_ID-environment-service-version)")
         String idempotencyKey;
 
         @Option(names = "--wait", description = "Follow the release until it ends; the exit code says how")
@@ -106,7 +106,7 @@ class ReleaseCommands {
             if (run == null) {
                 return null;
             }
-            return run + "-" + System.getenv().getOrDefault("GITHUB_RUN_ATTEMPT", "1") + "-" + service + "-" + version;
+            return run + "-" + environment + "-" + service + "-" + version;
         }
     }
 

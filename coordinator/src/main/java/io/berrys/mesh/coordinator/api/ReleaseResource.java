@@ -100,10 +100,22 @@ public class ReleaseResource {
                 .build();
         return orchestrator
                 .acceptFromApi(event)
-                .chain(created -> view(releaseId)
-                        .map(release -> Response.status(created ? Response.Status.CREATED : Response.Status.OK)
+                .chain(created -> view(releaseId).map(release -> {
+                    if (created) {
+                        return Response.status(Response.Status.CREATED)
                                 .entity(release)
-                                .build()));
+                                .build();
+                    }
+                    // The key was used before: only for this very release may it answer with the earlier one.
+                    if (!release.environment().equals(request.environment())
+                            || !release.service().equals(request.service())
+                            || !release.version().equals(request.version())) {
+                        return ApiError.response(
+                                Response.Status.CONFLICT,
+                                "Idempotency-Key was already used for another release; use a key per release");
+                    }
+                    return Response.ok(release).build();
+                }));
     }
 
     @GET

@@ -1,6 +1,7 @@
 package io.berrys.mesh.coordinator.auth;
 
 import io.berrys.mesh.coordinator.pipeline.CoordinatorConfig;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -16,6 +17,7 @@ import org.jboss.logging.Logger;
  * of the secrets are kept, compared in constant time; secrets are never logged or echoed.
  */
 @ApplicationScoped
+@Startup
 public class ApiTokens {
 
     private static final Logger LOG = Logger.getLogger(ApiTokens.class);

@@ -83,9 +83,18 @@ public class Orchestrator {
      * {@code mesh.transitions} so the rest of the mesh sees it. A repeated request (same event id) does nothing.
      */
     public Uni<Boolean> acceptFromApi(CloudEvent event) {
+        return acceptAndPublish(event, true);
+    }
+
+    /** Applies an event the coordinator itself made (a timeout) and puts it on its stream for the owner to see. */
+    public Uni<Boolean> acceptOwn(CloudEvent event) {
+        return acceptAndPublish(event, false);
+    }
+
+    private Uni<Boolean> acceptAndPublish(CloudEvent event, boolean strict) {
         return transactions
                 .inTransaction(() -> {
-                    Work work = Work.live(true);
+                    Work work = Work.live(strict);
                     return apply(event, work).chain(out -> {
                         if (out == ALREADY_APPLIED) {
                             return Uni.createFrom().item(out);
@@ -227,7 +236,8 @@ public class Orchestrator {
             return onRelease(
                     releaseId,
                     work,
-                    (release, pipeline, now) -> release.rollbackFinished(finished.result(), finished.message(), now));
+                    (release, pipeline, now) ->
+                            release.rollbackFinished(triggeredId, finished.result(), finished.message(), now));
         }
         return switch (type.phase()) {
             case STARTED ->
@@ -362,7 +372,7 @@ public class Orchestrator {
     private Uni<Void> carryOut(Release release, Effect effect, Work work) {
         if (effect instanceof Effect.TriggerStage trigger) {
             StageRun stage = release.stages().get(trigger.position());
-            LOG.infof(
+            LOG.debugf(
                     "Release %s (%s %s to %s): %s triggered",
                     release.id(),
                     release.request().service(),
@@ -372,15 +382,21 @@ public class Orchestrator {
             return outbox(StageCommands.trigger(release, stage), work);
         }
         if (effect instanceof Effect.TriggerRollback rollback) {
-            LOG.warnf("Release %s: rolling back: %s", release.id(), rollback.reason());
+            if (!work.replay()) {
+                LOG.warnf("Release %s: rolling back: %s", release.id(), rollback.reason());
+            }
             return outbox(StageCommands.rollback(release, rollback.eventId(), rollback.reason()), work);
         }
         if (effect instanceof Effect.AnnounceWindow window) {
             return outbox(StageCommands.announcement(release, window.opening(), window.closing()), work);
         }
-        LOG.infof(
+        Logger.Level level = work.replay() ? Logger.Level.DEBUG : Logger.Level.INFO;
+        LOG.logf(
+                level,
                 "Release %s is %s%s",
-                release.id(), release.state(), release.reason() == null ? "" : ": " + release.reason());
+                release.id(),
+                release.state(),
+                release.reason() == null ? "" : ": " + release.reason());
         return admitNext(release.request().environment(), release.request().service(), work);
     }
 

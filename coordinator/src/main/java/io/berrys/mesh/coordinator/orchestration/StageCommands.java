@@ -100,6 +100,20 @@ final class StageCommands {
                 .build();
     }
 
+    /** The coordinator fails a rollback nobody finished, in the rollout-service's place. */
+    static CloudEvent rollbackTimeout(Release release, String reason) {
+        return Events.of(
+                        Task.ROLLBACK.type(Phase.FINISHED),
+                        Services.COORDINATOR,
+                        new TaskFinished(Task.ROLLBACK.id(), Result.FAIL, reason, Map.of("timeout", true)))
+                .id(release.rollbackEventId() + ".timeout")
+                .releaseId(release.id())
+                .triggeredId(release.rollbackEventId())
+                .causationId(release.rollbackEventId())
+                .subject(subject(release))
+                .build();
+    }
+
     static String subject(Release release) {
         return release.request().environment() + "/" + release.request().service();
     }

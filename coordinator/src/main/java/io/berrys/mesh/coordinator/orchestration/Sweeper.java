@@ -47,6 +47,7 @@ public class Sweeper {
             delayed = "PT2S")
     Uni<Void> sweep() {
         return timeouts()
+                .chain(this::rollbacks)
                 .chain(this::windows)
                 .chain(relay::resendStale)
                 .onFailure()
@@ -85,7 +86,38 @@ public class Sweeper {
                     return Multi.createFrom()
                             .iterable(timeouts)
                             .onItem()
-                            .transformToUniAndConcatenate(orchestrator::accept)
+                            .transformToUniAndConcatenate(orchestrator::acceptOwn)
+                            .collect()
+                            .last()
+                            .replaceWithVoid();
+                });
+    }
+
+    Uni<Void> rollbacks() {
+        Instant now = Instant.now();
+        if (now.isBefore(timeoutsSuspendedUntil)) {
+            return Uni.createFrom().voidItem();
+        }
+        return orchestrator
+                .transactions()
+                .inTransaction(() -> ReleaseEntity.<ReleaseEntity>list(
+                        "state = ?1 and updatedAt < ?2",
+                        ReleaseState.ROLLING_BACK.name(),
+                        now.minus(pipelines.shortestTotal())))
+                .chain(stale -> {
+                    List<io.cloudevents.CloudEvent> timeouts = new ArrayList<>();
+                    for (ReleaseEntity entity : stale) {
+                        Release release = ReleaseMapper.toDomain(entity);
+                        release.overdueRollback(orchestrator.pipelineOf(release), now)
+                                .ifPresent(reason -> {
+                                    LOG.warnf("Release %s: %s", release.id(), reason);
+                                    timeouts.add(StageCommands.rollbackTimeout(release, reason));
+                                });
+                    }
+                    return Multi.createFrom()
+                            .iterable(timeouts)
+                            .onItem()
+                            .transformToUniAndConcatenate(orchestrator::acceptOwn)
                             .collect()
                             .last()
                             .replaceWithVoid();

@@ -1,6 +1,8 @@
 package io.berrys.mesh.coordinator.orchestration;
 
+import io.berrys.mesh.coordinator.store.StoreFailures;
 import io.berrys.mesh.coordinator.transitions.TransitionLog;
+import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.redis.IncomingRedisStreamsMetadata;
 import io.cloudevents.CloudEvent;
 import io.smallrye.mutiny.Uni;
@@ -29,10 +31,15 @@ public class TransitionConsumer {
     public Uni<Void> consume(Message<CloudEvent> message) {
         CloudEvent event = message.getPayload();
         message.getMetadata(IncomingRedisStreamsMetadata.class).ifPresent(metadata -> recent.record(event, metadata));
-        return orchestrator
-                .accept(event)
-                .onItemOrFailure()
-                .transformToUni((ignored, failure) ->
-                        Uni.createFrom().completionStage(failure == null ? message.ack() : message.nack(failure)));
+        return orchestrator.accept(event).onItemOrFailure().transformToUni((ignored, failure) -> {
+            if (failure == null) {
+                return Uni.createFrom().completionStage(message.ack());
+            }
+            // An unreachable store is waited out without spending the entry's attempts: the event itself is valid.
+            Throwable verdict = StoreFailures.isTransient(failure)
+                    ? new RetryLaterException("release store unavailable: " + failure.getMessage(), STORE_RETRY_MS)
+                    : failure;
+            return Uni.createFrom().completionStage(message.nack(verdict));
+        });
     }
 }

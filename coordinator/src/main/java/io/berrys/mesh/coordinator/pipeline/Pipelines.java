@@ -1,6 +1,7 @@
 package io.berrys.mesh.coordinator.pipeline;
 
 import io.berrys.mesh.events.Task;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -11,6 +12,7 @@ import java.util.TreeMap;
 
 /** The configured pipelines, checked once at start: a typo in a stage name stops the coordinator, loudly. */
 @ApplicationScoped
+@Startup
 public class Pipelines {
 
     private static final List<Task> PIPELINE_TASKS =

@@ -159,9 +159,9 @@ public final class Release {
         return advanceFrom(stage.position() + 1, now);
     }
 
-    /** The rollback this release asked for finished. */
-    public List<Effect> rollbackFinished(Result result, String message, Instant now) {
-        if (state != ReleaseState.ROLLING_BACK) {
+    /** The rollback this release asked for finished; replies to an earlier or foreign rollback change nothing. */
+    public List<Effect> rollbackFinished(String triggeredId, Result result, String message, Instant now) {
+        if (state != ReleaseState.ROLLING_BACK || !rollbackEventId().equals(triggeredId)) {
             return List.of();
         }
         if (result == Result.FAIL) {
@@ -274,8 +274,25 @@ public final class Release {
         move(ReleaseTrigger.ROLLBACK, now);
         rollbacks++;
         List<Effect> effects = new ArrayList<>();
-        effects.add(new Effect.TriggerRollback(id + ".rollback." + rollbacks, why));
+        effects.add(new Effect.TriggerRollback(rollbackEventId(), why));
         return effects;
+    }
+
+    /** The id of the latest rollback command this release sent. */
+    public String rollbackEventId() {
+        return id + ".rollback." + rollbacks;
+    }
+
+    /** A rollback nobody finishes would hold the slot for ever: past the rollout stage's total time it has failed. */
+    public Optional<String> overdueRollback(Pipeline pipeline, Instant now) {
+        if (state != ReleaseState.ROLLING_BACK) {
+            return Optional.empty();
+        }
+        StageTimeouts timeouts = pipeline.timeouts(Task.ROLLOUT);
+        if (now.isAfter(updatedAt.plus(timeouts.total()))) {
+            return Optional.of(Task.ROLLBACK.owner() + " did not finish the rollback within " + timeouts.total());
+        }
+        return Optional.empty();
     }
 
     /** Triggers the first stage from {@code position} that has work to do, or completes the release. */

@@ -1,5 +1,7 @@
 package io.berrys.mesh.coordinator.transitions;
 
+import io.berrys.mesh.coordinator.auth.Caller;
+import io.berrys.mesh.coordinator.auth.CurrentCaller;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -15,15 +17,22 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 public class TransitionResource {
 
     private final TransitionLog log;
+    private final CurrentCaller caller;
 
-    public TransitionResource(TransitionLog log) {
+    public TransitionResource(TransitionLog log, CurrentCaller caller) {
         this.log = log;
+        this.caller = caller;
     }
 
     @GET
     @Operation(summary = "Recent events consumed from mesh.transitions, newest first")
     public Response recent(
             @QueryParam("limit") @DefaultValue("50") String limit, @QueryParam("releaseId") String releaseId) {
+        Caller who = caller.get();
+        if (!who.environments().contains("*")) {
+            // The recent transitions of every environment: only for tokens that cover them all.
+            return CurrentCaller.forbidden(who, "read the transitions of every environment");
+        }
         int parsed;
         try {
             parsed = Integer.parseInt(limit);

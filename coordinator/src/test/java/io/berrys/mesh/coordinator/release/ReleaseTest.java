@@ -105,8 +105,27 @@ class ReleaseTest {
         assertEquals(
                 List.of(new Effect.TriggerRollback("rel-1.rollback.1", "verification failed: p99 2.3 s")), effects);
         assertEquals(ReleaseState.ROLLING_BACK, release.state());
-        assertEquals(List.of(new Effect.SlotFreed()), release.rollbackFinished(Result.PASS, "blue serves", T0));
+        assertEquals(List.of(), release.rollbackFinished("someone-else", Result.PASS, "not ours", T0));
+        assertEquals(
+                List.of(new Effect.SlotFreed()),
+                release.rollbackFinished("rel-1.rollback.1", Result.PASS, "blue serves", T0));
         assertEquals(ReleaseState.ROLLED_BACK, release.state());
+    }
+
+    @Test
+    void aRollbackNobodyFinishesFailsAfterTheRolloutTotal() {
+        Pipeline pipeline = pipeline(false, List.of());
+        Release release = running(pipeline);
+        pass(release);
+        pass(release);
+        pass(release);
+        release.stageFinished(triggered(release), Result.FAIL, "errors", Map.of(), T0);
+        assertTrue(release.overdueRollback(pipeline, T0.plus(Duration.ofMinutes(9)))
+                .isEmpty());
+        assertEquals(
+                "rollout-service did not finish the rollback within PT10M",
+                release.overdueRollback(pipeline, T0.plus(Duration.ofMinutes(11)))
+                        .orElseThrow());
     }
 
     @Test

@@ -1,0 +1,184 @@
+package io.berrys.mesh.coordinator;
+
+import io.berrys.mesh.coordinator.release.ReleaseState;
+import io.berrys.mesh.coordinator.store.ReleaseEntity;
+import io.berrys.mesh.coordinator.store.Transactions;
+import io.berrys.mesh.events.EventCodec;
+import io.berrys.mesh.events.EventType;
+import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.Services;
+import io.berrys.mesh.events.catalog.ReleasePublished;
+import io.berrys.mesh.events.testing.LocalServers;
+import io.berrys.mesh.events.testing.PostgresServerResource;
+import io.berrys.mesh.events.testing.RedisServerResource;
+import io.cloudevents.CloudEvent;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Figures for {@code bench/coordinator.sh}: releases driven through the coordinator by instant agents, the stage
+ * overhead (from an agent's finished going out to the next command reaching it: stream, transaction, outbox,
+ * stream) with 1,000 releases in flight, then again with 10,000 more held live by silent agents. Not part of the
+ * test suite; prints key=value lines and asserts nothing.
+ */
+@QuarkusTest
+@TestProfile(CoordinatorBenchmark.Bench.class)
+@QuarkusTestResource(PostgresServerResource.class)
+@QuarkusTestResource(
+        value = RedisServerResource.class,
+        initArgs = @ResourceArg(name = "clean-prefix", value = "it.coordinator."))
+class CoordinatorBenchmark {
+
+    private static final int CONCURRENT = Integer.getInteger("bench.releases", 1_000);
+    private static final int LIVE = Integer.getInteger("bench.live", 10_000);
+
+    public static class Bench implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of(
+                    "mesh.coordinator.pipelines.bench.stages", "backup,migration,rollout,verification,decommission",
+                    "mesh.coordinator.pipelines.idle.stages", "backup,migration,rollout,verification,decommission",
+                    "mesh.coordinator.pipelines.idle.timeouts.to-start", "PT2H",
+                    "mesh.coordinator.pipelines.bench.timeouts.to-start", "PT10M",
+                    "mesh.coordinator.pipelines.bench.timeouts.heartbeat", "PT10M",
+                    "quarkus.datasource.reactive.max-size", "20",
+                    "quarkus.log.category.\"io.berrys.mesh.coordinator.orchestration\".level", "WARN");
+        }
+    }
+
+    @Inject
+    Transactions transactions;
+
+    @Test
+    void measure() throws Exception {
+        try (TestAgents agents = new TestAgents("it.coordinator.transitions")) {
+            agents.answerUnregistered(command -> Events.releaseId(command).startsWith("idle-")
+                    ? TestAgents.Behaviour.SILENT
+                    : TestAgents.Behaviour.PASS);
+            Vertx vertx = Vertx.vertx();
+            Redis redis = Redis.createClient(vertx, LocalServers.requireRedis());
+            try {
+                run("warmup", 200, redis, agents);
+                agents.drainStageGaps();
+                long[] baseline = run("bench", CONCURRENT, redis, agents);
+                print("releases", CONCURRENT);
+                print("releases_per_s", String.format("%.1f", CONCURRENT / (baseline[0] / 1e9)));
+                long[] gaps = sortedMillis(agents.drainStageGaps());
+                print("stage_overhead_p50_ms", String.format("%.2f", percentile(gaps, 50)));
+                print("stage_overhead_p99_ms", String.format("%.2f", percentile(gaps, 99)));
+
+                publish("idle", LIVE, redis);
+                waitFor(() -> count(ReleaseState.RUNNING) >= LIVE, 600);
+                long[] loaded = run("bench", CONCURRENT, redis, agents);
+                long[] loadedGaps = sortedMillis(agents.drainStageGaps());
+                print("live_releases_held", LIVE);
+                print("loaded_releases_per_s", String.format("%.1f", CONCURRENT / (loaded[0] / 1e9)));
+                print("loaded_stage_overhead_p50_ms", String.format("%.2f", percentile(loadedGaps, 50)));
+                print("loaded_stage_overhead_p99_ms", String.format("%.2f", percentile(loadedGaps, 99)));
+                print(
+                        "loaded_vs_baseline_p99",
+                        String.format("%.2f", percentile(loadedGaps, 99) / percentile(gaps, 99)));
+                print("active_releases", count(ReleaseState.RUNNING));
+            } finally {
+                redis.close();
+                vertx.close();
+            }
+        }
+    }
+
+    /** Publishes {@code count} releases at once and waits until all succeeded; returns the elapsed nanoseconds. */
+    private long[] run(String prefix, int count, Redis redis, TestAgents agents) throws Exception {
+        long succeededBefore = count(ReleaseState.SUCCEEDED);
+        long start = System.nanoTime();
+        publish(prefix, count, redis);
+        waitFor(() -> count(ReleaseState.SUCCEEDED) >= succeededBefore + count, 600);
+        return new long[] {System.nanoTime() - start};
+    }
+
+    private static void publish(String prefix, int count, Redis redis) throws Exception {
+        String run = Long.toString(System.nanoTime(), 36);
+        List<Request> adds = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String environment = prefix.equals("idle") ? "idle" : "bench";
+            // One service per release: the per-service queue would otherwise serialise them.
+            CloudEvent event = Events.of(
+                            EventType.RELEASE_PUBLISHED,
+                            Services.COORDINATOR,
+                            new ReleasePublished(
+                                    environment,
+                                    "svc-" + run + "-" + i,
+                                    "1.0." + i,
+                                    "registry.local/b:1.0." + i,
+                                    List.of("main"),
+                                    null,
+                                    false,
+                                    "bench"))
+                    .releaseId(prefix + "-" + run + "-" + i)
+                    .build();
+            Request add =
+                    Request.cmd(Command.XADD).arg("it.coordinator.transitions").arg("*");
+            EventCodec.toFields(event).forEach((name, value) -> add.arg(name).arg(value));
+            adds.add(add);
+            if (adds.size() == 500) {
+                redis.batch(adds).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+                adds = new ArrayList<>();
+            }
+        }
+        if (!adds.isEmpty()) {
+            redis.batch(adds).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    private long count(ReleaseState state) {
+        return transactions
+                .inTransaction(() -> ReleaseEntity.count("state", state.name()))
+                .await()
+                .indefinitely();
+    }
+
+    private interface Check {
+        boolean done() throws Exception;
+    }
+
+    private static void waitFor(Check check, int seconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!check.done()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("benchmark did not finish within " + seconds + " s");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static long[] sortedMillis(List<Long> nanos) {
+        long[] values = nanos.stream().mapToLong(Long::longValue).toArray();
+        Arrays.sort(values);
+        return values;
+    }
+
+    private static double percentile(long[] sorted, double percent) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        int index = (int) Math.ceil(percent / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, index))] / 1e6;
+    }
+
+    private static void print(String key, Object value) {
+        System.out.println(key + "=" + value);
+    }
+}
