@@ -34,7 +34,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.hibernate.StaleStateException;
 import org.jboss.logging.Logger;
 
@@ -66,16 +70,41 @@ public class Orchestrator {
         this.transactions = transactions;
     }
 
-    /** Applies an event; completes once it is committed (its consequences are then on their way). */
+    /**
+     * Applies an event; completes once it is committed (its consequences are then on their way). Events of one
+     * release are applied one after the other in this replica (a started and a finished often arrive together);
+     * across replicas the version check keeps them consistent.
+     */
     public Uni<Void> accept(CloudEvent event) {
-        return transactions
-                .inTransaction(() -> apply(event, Work.live(false)))
-                .onFailure(Orchestrator::isConflict)
-                .retry()
-                .withBackOff(Duration.ofMillis(5), Duration.ofMillis(200))
-                .atMost(8)
-                .onItem()
-                .transformToUni(relay::publish);
+        String key = Optional.ofNullable(Events.releaseId(event)).orElse(event.getId());
+        return inTurn(
+                key,
+                () -> transactions
+                        .inTransaction(() -> apply(event, Work.live(false)))
+                        .onFailure(Orchestrator::isConflict)
+                        .retry()
+                        .withBackOff(Duration.ofMillis(5), Duration.ofMillis(200))
+                        .atMost(8)
+                        .onItem()
+                        .transformToUni(relay::publish));
+    }
+
+    private final Map<String, CompletableFuture<Void>> turns = new ConcurrentHashMap<>();
+
+    private Uni<Void> inTurn(String key, Supplier<Uni<Void>> work) {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> previous = turns.put(key, mine);
+        Uni<Void> waitForPrevious = previous == null
+                ? Uni.createFrom().voidItem()
+                : Uni.createFrom()
+                        .completionStage(previous)
+                        .onFailure()
+                        .recoverWithNull()
+                        .replaceWithVoid();
+        return waitForPrevious.chain(ignored -> work.get()).eventually(() -> {
+            mine.complete(null);
+            turns.remove(key, mine);
+        });
     }
 
     /**

@@ -65,8 +65,8 @@ import org.jboss.logging.Logger;
         name = "consumer",
         type = "string",
         direction = INCOMING,
-        description = "Consumer name within the group. Defaults to <hostname>-<pid>. A stable name (a pod name)"
-                + " lets a restarted instance resume its own pending entries at once")
+        description = "Consumer name within the group. Defaults to <hostname>-<pid>-<channel>. A stable name (a pod"
+                + " name) lets a restarted instance resume its own pending entries at once")
 @ConnectorAttribute(
         name = "batch-size",
         type = "int",
@@ -262,7 +262,9 @@ public class RedisStreamsConnector implements InboundConnector, OutboundConnecto
                 channel,
                 stream,
                 group,
-                config.getOptionalValue("consumer", String.class).orElseGet(RedisStreamsConnector::defaultConsumer),
+                config.getOptionalValue("consumer", String.class)
+                        // Copies of a channel (SmallRye's concurrency) each read as a consumer of their own.
+                        .orElseGet(() -> defaultConsumer() + "-" + channel.replace('$', '-')),
                 intValue(config, "batch-size", 256),
                 longValue(config, "block-ms", 1_000),
                 intValue(config, "max-in-flight", 1_024),
