@@ -181,8 +181,21 @@ main() {
     [[ $body == *"$event_id"* ]] || die "the coordinator did not report the event within 10 s; see $RUN_DIR/coordinator.log"
     log "the coordinator consumed it (consumer group 'coordinator'); GET $url answers:"
     echo "$body"
+    local release_url="http://127.0.0.1:8080/api/releases/$release_id" release=""
+    for _ in $(seq 1 50); do
+        release="$(curl -fsS -H "Authorization: Bearer $MESH_API_TOKEN" "$release_url" || true)"
+        [[ -n $release ]] && break
+        sleep 0.2
+    done
+    [[ -n $release ]] || die "the coordinator did not open release $release_id within 10 s; see $RUN_DIR/coordinator.log"
+    log "the coordinator opened release $release_id and triggered its first stage; GET $release_url answers:"
+    echo "$release"
     log "coordinator log:"
     grep -F "$event_id" "$RUN_DIR/coordinator.log" | tail -n 1 >&2 || true
+    for _ in $(seq 1 50); do
+        redis-cli -u "$MESH_REDIS_URL" --no-auth-warning XPENDING mesh.transitions coordinator | head -n 1 | grep -qx 0 && break
+        sleep 0.2
+    done
     log "consumer groups on mesh.transitions (pending 0 = acknowledged after the handler succeeded):"
     redis-cli -u "$MESH_REDIS_URL" --no-auth-warning XINFO GROUPS mesh.transitions |
         paste - - | grep -E '^(name|pending|lag|entries-read)' | paste - - - - - - - - >&2 || true
@@ -196,6 +209,8 @@ main() {
     echo "  releases:            curl -H \"Authorization: Bearer \$(cat $MESH_LOCAL_DIR/api-token)\" http://127.0.0.1:8080/api/releases" >&2
     echo "  backbone metrics:    curl -s http://127.0.0.1:8080/q/metrics | grep mesh_stream" >&2
     echo "  logs:                $RUN_DIR/*.log" >&2
+    echo "  note:                the task services are still skeletons: nobody answers $release_id's backup, so" >&2
+    echo "                       the coordinator fails it after the start timeout (2 min), naming backup-service" >&2
     echo "  stop everything:     deploy/local/demo.sh stop" >&2
 }
 

@@ -20,7 +20,9 @@ import jakarta.enterprise.event.Observes;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
@@ -192,6 +194,7 @@ public class RedisStreamsConnector implements InboundConnector, OutboundConnecto
     private final MeterRegistry registry;
     private final List<InboundChannel> inbound = new CopyOnWriteArrayList<>();
     private final List<OutboundChannel> outbound = new CopyOnWriteArrayList<>();
+    private final Map<String, StreamMetrics> metricsByStreamAndGroup = new ConcurrentHashMap<>();
 
     public RedisStreamsConnector(Redis redis, Vertx vertx, MeterRegistry registry) {
         this.redis = redis;
@@ -202,8 +205,11 @@ public class RedisStreamsConnector implements InboundConnector, OutboundConnecto
     @Override
     public Flow.Publisher<? extends Message<?>> getPublisher(Config config) {
         InboundSettings settings = inboundSettings(config);
-        InboundChannel channel = new InboundChannel(
-                redis, vertx, settings, new StreamMetrics(registry, settings.stream(), settings.group()));
+        // Copies of one channel (SmallRye's concurrency) share the meters of their stream and group.
+        StreamMetrics metrics = metricsByStreamAndGroup.computeIfAbsent(
+                settings.stream() + "\n" + settings.group(),
+                key -> new StreamMetrics(registry, settings.stream(), settings.group()));
+        InboundChannel channel = new InboundChannel(redis, vertx, settings, metrics);
         inbound.add(channel);
         return channel.messages();
     }
