@@ -182,6 +182,51 @@ class ReleasePipelineIT {
     }
 
     @Test
+    void downtimeReleaseWaitsForItsWindowAndTheWindowIsAnnounced() {
+        String id = Api.asAdmin()
+                .contentType(ContentType.JSON)
+                .body(Map.of(
+                        "environment", "windowed",
+                        "service", "web-dashboard",
+                        "version", "8.0.0",
+                        "image", "registry.local/berrys/web-dashboard:8.0.0",
+                        "requiresDowntime", true))
+                .when()
+                .post("/api/releases")
+                .then()
+                .statusCode(201)
+                .body("state", equalTo("WAITING_WINDOW"))
+                .extract()
+                .path("id");
+        await().atMost(WAIT).until(() -> agents.wasWritten("mesh.transitions", id, "mesh.maintenance.announced"));
+        assertEquals(0, agents.triggeredCount(id, Task.ROLLOUT));
+        Api.asAdmin()
+                .contentType(ContentType.JSON)
+                .post("/api/releases/{id}/abort", id)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("ABORTED"));
+    }
+
+    @Test
+    void rollbackDoesNotWaitInTheQueue() {
+        String running =
+                publish("staging", "model-orchestration", List.of("models"), Map.of(Task.BACKUP, Behaviour.SLOW));
+        String queued = publish("staging", "model-orchestration", List.of(), Map.of());
+        awaitState(queued, "QUEUED");
+        Api.asAdmin()
+                .contentType(ContentType.JSON)
+                .body(Map.of("reason", "wrong image"))
+                .post("/api/releases/{id}/rollback", running)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("ROLLING_BACK"));
+        awaitState(running, "ROLLED_BACK");
+        assertEquals(1, agents.triggeredCount(running, Task.ROLLBACK));
+        awaitState(queued, "SUCCEEDED");
+    }
+
+    @Test
     void badRequestsGetAMessage() {
         Api.asAdmin()
                 .contentType(ContentType.JSON)

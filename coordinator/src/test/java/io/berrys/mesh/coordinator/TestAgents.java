@@ -146,6 +146,23 @@ final class TestAgents implements AutoCloseable {
                 .toList();
     }
 
+    /** Whether an event of this type for this release was written to a stream (the test prefix added). */
+    boolean wasWritten(String stream, String releaseId, String type) {
+        Response entries = await(redis.send(
+                Request.cmd(Command.XRANGE).arg(PREFIX + stream).arg("-").arg("+")));
+        for (Response entry : entries) {
+            Response fields = entry.get(1);
+            Map<String, String> map = new HashMap<>();
+            for (int i = 0; i + 1 < fields.size(); i += 2) {
+                map.put(fields.get(i).toString(), fields.get(i + 1).toString());
+            }
+            if (releaseId.equals(map.get("releaseid")) && type.equals(map.get("type"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     long triggeredCount(String releaseId, Task task) {
         return commandsFor(releaseId).stream()
                 .filter(e -> e.getType().equals(task.type(Phase.TRIGGERED)))

@@ -258,9 +258,14 @@ public class ReleaseResource {
                 .transformToIterable(Batch::items);
     }
 
+    /**
+     * New log entries first, the release after: its state is then at least as new as the entries sent, so the
+     * last event of a release that ended carries the terminal state.
+     */
     private Uni<Batch> poll(String id, Caller who, AtomicLong lastSeq) {
-        return transactions.inTransaction(() -> ReleaseEntity.<ReleaseEntity>findById(id)
-                .chain(release -> {
+        return transactions.inTransaction(() -> EventLogEntry.<EventLogEntry>list(
+                        "releaseId = ?1 and seq > ?2 order by seq", id, lastSeq.get())
+                .chain(events -> ReleaseEntity.<ReleaseEntity>findById(id).chain(release -> {
                     if (release == null) {
                         return Uni.createFrom().failure(new NotFoundException("no release " + id));
                     }
@@ -269,26 +274,22 @@ public class ReleaseResource {
                                 .failure(new ForbiddenException(
                                         "token '" + who.name() + "' may not read releases of " + release.environment));
                     }
-                    return EventLogEntry.<EventLogEntry>list(
-                                    "releaseId = ?1 and seq > ?2 order by seq", id, lastSeq.get())
-                            .map(events -> {
-                                List<Progress> items = new ArrayList<>();
-                                for (EventLogEntry event : events) {
-                                    lastSeq.set(event.seq);
-                                    items.add(new Progress(
-                                            event.seq,
-                                            event.eventId,
-                                            event.type,
-                                            event.source,
-                                            event.eventTime,
-                                            release.state,
-                                            release.reason));
-                                }
-                                return new Batch(
-                                        items,
-                                        ReleaseState.valueOf(release.state).isTerminal());
-                            });
-                }));
+                    List<Progress> items = new ArrayList<>();
+                    for (EventLogEntry event : events) {
+                        lastSeq.set(event.seq);
+                        items.add(new Progress(
+                                event.seq,
+                                event.eventId,
+                                event.type,
+                                event.source,
+                                event.eventTime,
+                                release.state,
+                                release.reason));
+                    }
+                    return Uni.createFrom()
+                            .item(new Batch(
+                                    items, ReleaseState.valueOf(release.state).isTerminal()));
+                })));
     }
 
     private Uni<ReleaseView> view(String id) {
