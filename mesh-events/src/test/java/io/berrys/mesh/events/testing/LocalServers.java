@@ -71,6 +71,42 @@ public final class LocalServers {
         return postgres;
     }
 
+    /**
+     * Runs {@code deploy/local/servers.sh <action> <target>} with extra environment (a private port, a state
+     * directory), failing with the script's output when it fails.
+     */
+    public static void runServersScript(String action, String target, java.util.Map<String, String> environment) {
+        Path script = repoRoot().resolve("deploy/local/servers.sh");
+        ProcessBuilder builder =
+                new ProcessBuilder(java.util.List.of(script.toString(), action, target)).redirectErrorStream(true);
+        builder.environment().remove("MESH_REDIS_URL");
+        builder.environment().remove("MESH_PG_URL");
+        builder.environment().putAll(environment);
+        try {
+            Process process = builder.start();
+            String output =
+                    new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!process.waitFor(120, java.util.concurrent.TimeUnit.SECONDS) || process.exitValue() != 0) {
+                throw new IllegalStateException(
+                        "servers.sh " + action + " " + target + " " + environment + " failed:\n" + output);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + script + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while running servers.sh " + action, e);
+        }
+    }
+
+    /** A port nothing listens on now. */
+    public static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("no free port: " + e.getMessage(), e);
+        }
+    }
+
     /** The repository root, found from the working directory of the test (a module folder). */
     public static Path repoRoot() {
         Path dir = Path.of("").toAbsolutePath();

@@ -1,11 +1,7 @@
 package io.berrys.mesh.events.testing;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * A Redis of the test's own on a free port, started through {@code deploy/local/servers.sh} (AOF on), for tests
@@ -22,7 +18,7 @@ public final class PrivateRedis implements AutoCloseable {
     }
 
     public static PrivateRedis start(Path stateDir) {
-        PrivateRedis redis = new PrivateRedis(freePort(), stateDir.toAbsolutePath());
+        PrivateRedis redis = new PrivateRedis(LocalServers.freePort(), stateDir.toAbsolutePath());
         redis.run("start");
         return redis;
     }
@@ -45,32 +41,9 @@ public final class PrivateRedis implements AutoCloseable {
     }
 
     private void run(String action) {
-        Path script = LocalServers.repoRoot().resolve("deploy/local/servers.sh");
-        ProcessBuilder builder =
-                new ProcessBuilder(List.of(script.toString(), action, "redis")).redirectErrorStream(true);
-        builder.environment().remove("MESH_REDIS_URL");
-        builder.environment().put("MESH_REDIS_PORT", Integer.toString(port));
-        builder.environment().put("MESH_LOCAL_DIR", stateDir.toString());
-        try {
-            Process process = builder.start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                throw new IllegalStateException(
-                        "servers.sh " + action + " redis on port " + port + " failed:\n" + output);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot run " + script + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while running servers.sh " + action, e);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException("no free port: " + e.getMessage(), e);
-        }
+        LocalServers.runServersScript(
+                action,
+                "redis",
+                Map.of("MESH_REDIS_PORT", Integer.toString(port), "MESH_LOCAL_DIR", stateDir.toString()));
     }
 }
