@@ -16,9 +16,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -30,9 +28,6 @@ import org.junit.jupiter.api.Test;
         value = RedisServerResource.class,
         initArgs = @ResourceArg(name = "clean-prefix", value = "it.coordinator."))
 class TransitionsIT {
-
-    @Inject
-    Redis redis;
 
     @Test
     void releasePublishedOnTheStreamShowsUpInTheApi() throws Exception {
