@@ -48,7 +48,15 @@ class TransitionsIT {
         Request add =
                 Request.cmd(Command.XADD).arg("it.coordinator.transitions").arg("*");
         EventCodec.toFields(published).forEach((name, value) -> add.arg(name).arg(value));
-        redis.send(add).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        // A client of the test's own: the application's may belong to an instance an earlier test class stopped.
+        Vertx vertx = Vertx.vertx();
+        Redis redis = Redis.createClient(vertx, LocalServers.requireRedis());
+        try {
+            redis.send(add).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        } finally {
+            redis.close();
+            vertx.close();
+        }
 
         await().atMost(Duration.ofSeconds(10))
                 .untilAsserted(() -> Api.asAdmin()
