@@ -5,7 +5,8 @@
 #   active_releases   releases RUNNING at the end
 # Stage overhead runs from an agent's finished event going out to the next command reaching it: the stream, the
 # coordinator's transaction and outbox, the stream again. Targets (issue "Coordinator"): p99 <= 20 ms; with
-# 10,000 live releases no worse than 2x. Options: BENCH_RELEASES (1000), BENCH_LIVE (10000).
+# 10,000 live releases no worse than 2x. Options: BENCH_RELEASES (1000), BENCH_LIVE (10000), BENCH_CONCURRENCY
+# (copies of the transitions channel, 4 as in production).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -20,6 +21,7 @@ trap 'rm -f "$log_file"' EXIT
 ./mvnw -B -q -pl mesh-events,mesh-cli install -DskipTests -Dspotless.check.skip=true >&2
 if ! ./mvnw -B -pl coordinator test -Dtest=CoordinatorBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
     -Dspotless.check.skip=true -Dbench.releases="${BENCH_RELEASES:-1000}" -Dbench.live="${BENCH_LIVE:-10000}" \
+    -Dbench.concurrency="${BENCH_CONCURRENCY:-4}" \
     >"$log_file" 2>&1; then
     tail -n 60 "$log_file" >&2
     echo "[bench] the coordinator benchmark failed; the end of its log is above" >&2

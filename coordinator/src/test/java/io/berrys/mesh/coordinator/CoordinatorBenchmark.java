@@ -56,6 +56,7 @@ class CoordinatorBenchmark {
                     "mesh.coordinator.pipelines.bench.timeouts.to-start", "PT10M",
                     "mesh.coordinator.pipelines.bench.timeouts.heartbeat", "PT10M",
                     "quarkus.datasource.reactive.max-size", "20",
+                    "mp.messaging.incoming.transitions.concurrency", System.getProperty("bench.concurrency", "4"),
                     "quarkus.log.category.\"io.berrys.mesh.coordinator.orchestration\".level", "WARN");
         }
     }
