@@ -33,6 +33,7 @@ import jakarta.persistence.OptimisticLockException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -51,12 +52,10 @@ import org.jboss.logging.Logger;
 public class Orchestrator {
 
     private static final Logger LOG = Logger.getLogger(Orchestrator.class);
-    private static final List<String> ACTIVE_STATES = List.of(
-            ReleaseState.RUNNING.name(),
-            ReleaseState.WAITING_APPROVAL.name(),
-            ReleaseState.WAITING_WINDOW.name(),
-            ReleaseState.PAUSED.name(),
-            ReleaseState.ROLLING_BACK.name());
+    private static final List<String> ACTIVE_STATES = Arrays.stream(ReleaseState.values())
+            .filter(ReleaseState::isActive)
+            .map(Enum::name)
+            .toList();
 
     private final Pipelines pipelines;
     private final CoordinatorConfig config;
@@ -79,12 +78,7 @@ public class Orchestrator {
         String key = Optional.ofNullable(Events.releaseId(event)).orElse(event.getId());
         return inTurn(
                 key,
-                () -> transactions
-                        .inTransaction(() -> apply(event, Work.live(false)))
-                        .onFailure(Orchestrator::isConflict)
-                        .retry()
-                        .withBackOff(Duration.ofMillis(5), Duration.ofMillis(200))
-                        .atMost(8)
+                () -> retryingConflicts(() -> apply(event, Work.live(false)))
                         .onItem()
                         .transformToUni(relay::publish));
     }
@@ -121,8 +115,7 @@ public class Orchestrator {
     }
 
     private Uni<Boolean> acceptAndPublish(CloudEvent event, boolean strict) {
-        return transactions
-                .inTransaction(() -> {
+        return retryingConflicts(() -> {
                     Work work = Work.live(strict);
                     return apply(event, work).chain(out -> {
                         if (out == ALREADY_APPLIED) {
@@ -131,10 +124,6 @@ public class Orchestrator {
                         return outbox(event, work).replaceWith(work.out());
                     });
                 })
-                .onFailure(Orchestrator::isConflict)
-                .retry()
-                .withBackOff(Duration.ofMillis(5), Duration.ofMillis(200))
-                .atMost(8)
                 .onItem()
                 .transformToUni(out -> relay.publish(out).replaceWith(out != ALREADY_APPLIED));
     }
@@ -180,6 +169,19 @@ public class Orchestrator {
         static Work replay(Instant recordedAt) {
             return new Work(new ArrayList<>(), false, true, recordedAt);
         }
+    }
+
+    /**
+     * One transaction, tried again when a concurrent writer (another replica, another copy of the channel) won:
+     * each attempt starts from what is committed, with a new {@link Work}.
+     */
+    private <T> Uni<T> retryingConflicts(Supplier<Uni<T>> work) {
+        return transactions
+                .inTransaction(work)
+                .onFailure(Orchestrator::isConflict)
+                .retry()
+                .withBackOff(Duration.ofMillis(5), Duration.ofMillis(200))
+                .atMost(8);
     }
 
     private static boolean isConflict(Throwable failure) {

@@ -1,12 +1,15 @@
 package io.berrys.mesh.coordinator.orchestration;
 
 import io.berrys.mesh.coordinator.pipeline.CoordinatorConfig;
-import io.berrys.mesh.coordinator.pipeline.Pipeline;
 import io.berrys.mesh.coordinator.pipeline.Pipelines;
 import io.berrys.mesh.coordinator.release.Release;
 import io.berrys.mesh.coordinator.release.ReleaseState;
+import io.berrys.mesh.coordinator.release.StageStatus;
 import io.berrys.mesh.coordinator.store.ReleaseEntity;
 import io.berrys.mesh.coordinator.store.ReleaseMapper;
+import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.catalog.TaskFinished;
+import io.cloudevents.CloudEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -16,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
@@ -67,30 +71,25 @@ public class Sweeper {
         if (now.isBefore(timeoutsSuspendedUntil)) {
             return Uni.createFrom().voidItem();
         }
+        // Only releases whose current stage has been quiet or running longer than the shortest limit: with
+        // thousands of live releases, loading them all every second would be the coordinator's main work.
+        Instant quietSince = now.minus(pipelines.shortestSilence());
+        Instant runningSince = now.minus(pipelines.shortestTotal());
         return orchestrator
                 .transactions()
                 .inTransaction(() -> ReleaseEntity.<ReleaseEntity>list(
-                        "state in ?1", List.of(ReleaseState.RUNNING.name(), ReleaseState.PAUSED.name())))
-                .chain(running -> {
-                    List<io.cloudevents.CloudEvent> timeouts = new ArrayList<>();
-                    for (ReleaseEntity entity : running) {
-                        Release release = ReleaseMapper.toDomain(entity);
-                        Pipeline pipeline = orchestrator.pipelineOf(release);
-                        Optional<String> overdue = release.overdueStage(pipeline, now);
-                        if (overdue.isPresent()) {
-                            LOG.warnf("Release %s: %s", release.id(), overdue.get());
-                            timeouts.add(StageCommands.timeout(
-                                    release, release.currentStage().orElseThrow(), overdue.get()));
-                        }
-                    }
-                    return Multi.createFrom()
-                            .iterable(timeouts)
-                            .onItem()
-                            .transformToUniAndConcatenate(orchestrator::acceptOwn)
-                            .collect()
-                            .last()
-                            .replaceWithVoid();
-                });
+                        "select distinct r from ReleaseEntity r join r.stages s where r.state in ?1"
+                                + " and s.position = r.stageIndex and s.status in ?2"
+                                + " and (s.lastActivityAt < ?3 or s.startedAt < ?4)",
+                        List.of(ReleaseState.RUNNING.name(), ReleaseState.PAUSED.name()),
+                        List.of(StageStatus.TRIGGERED.name(), StageStatus.RUNNING.name()),
+                        quietSince,
+                        runningSince))
+                .chain(candidates -> failOverdue(
+                        candidates,
+                        release -> release.overdueStage(orchestrator.pipelineOf(release), now)
+                                .map(reason -> StageCommands.timeout(
+                                        release, release.currentStage().orElseThrow(), reason))));
     }
 
     Uni<Void> rollbacks() {
@@ -104,24 +103,30 @@ public class Sweeper {
                         "state = ?1 and updatedAt < ?2",
                         ReleaseState.ROLLING_BACK.name(),
                         now.minus(pipelines.shortestTotal())))
-                .chain(stale -> {
-                    List<io.cloudevents.CloudEvent> timeouts = new ArrayList<>();
-                    for (ReleaseEntity entity : stale) {
-                        Release release = ReleaseMapper.toDomain(entity);
-                        release.overdueRollback(orchestrator.pipelineOf(release), now)
-                                .ifPresent(reason -> {
-                                    LOG.warnf("Release %s: %s", release.id(), reason);
-                                    timeouts.add(StageCommands.rollbackTimeout(release, reason));
-                                });
-                    }
-                    return Multi.createFrom()
-                            .iterable(timeouts)
-                            .onItem()
-                            .transformToUniAndConcatenate(orchestrator::acceptOwn)
-                            .collect()
-                            .last()
-                            .replaceWithVoid();
-                });
+                .chain(candidates -> failOverdue(
+                        candidates,
+                        release -> release.overdueRollback(orchestrator.pipelineOf(release), now)
+                                .map(reason -> StageCommands.rollbackTimeout(release, reason))));
+    }
+
+    /** Applies, one after the other, the failure each overdue release gets in its silent owner's place. */
+    private Uni<Void> failOverdue(List<ReleaseEntity> candidates, Function<Release, Optional<CloudEvent>> overdue) {
+        List<CloudEvent> failures = new ArrayList<>();
+        for (ReleaseEntity entity : candidates) {
+            Release release = ReleaseMapper.toDomain(entity);
+            overdue.apply(release).ifPresent(failure -> {
+                TaskFinished finished = Events.payload(failure, TaskFinished.class);
+                LOG.warnf("Release %s: %s", release.id(), finished.message());
+                failures.add(failure);
+            });
+        }
+        return Multi.createFrom()
+                .iterable(failures)
+                .onItem()
+                .transformToUniAndConcatenate(orchestrator::acceptOwn)
+                .collect()
+                .last()
+                .replaceWithVoid();
     }
 
     Uni<Void> windows() {
