@@ -22,7 +22,6 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -52,24 +51,15 @@ class TransitionsIT {
         Request add =
                 Request.cmd(Command.XADD).arg("it.coordinator.transitions").arg("*");
         EventCodec.toFields(published).forEach((name, value) -> add.arg(name).arg(value));
-        // A client of the test's own, used from a thread of its own: the test thread may still carry a Vert.x
-        // context of an application instance an earlier test class stopped, and the client would connect on it.
-        CompletableFuture<Void> written = new CompletableFuture<>();
-        new Thread(() -> {
-                    Vertx vertx = Vertx.vertx();
-                    Redis redis = Redis.createClient(vertx, LocalServers.requireRedis());
-                    redis.send(add).onComplete(ar -> {
-                        redis.close();
-                        vertx.close();
-                        if (ar.succeeded()) {
-                            written.complete(null);
-                        } else {
-                            written.completeExceptionally(ar.cause());
-                        }
-                    });
-                })
-                .start();
-        written.get(10, TimeUnit.SECONDS);
+        // A client of the test's own: the application's may belong to an instance an earlier test class stopped.
+        Vertx vertx = Vertx.vertx();
+        Redis redis = Redis.createClient(vertx, LocalServers.requireRedis());
+        try {
+            redis.send(add).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        } finally {
+            redis.close();
+            vertx.close();
+        }
 
         await().atMost(Duration.ofSeconds(10))
                 .untilAsserted(() -> Api.asAdmin()
