@@ -72,6 +72,9 @@ final class TestAgents implements AutoCloseable {
 
     private final List<Long> stageGapsNanos = new CopyOnWriteArrayList<>();
     private final Thread reader;
+    /** Slow agents at work: stopped with the agents, so none writes to a closed client in a later test. */
+    private final List<Thread> workers = new CopyOnWriteArrayList<>();
+
     private volatile boolean running = true;
 
     TestAgents(String replyStream) {
@@ -210,7 +213,7 @@ final class TestAgents implements AutoCloseable {
         }
         if (behaviour == Behaviour.SLOW) {
             Thread worker = new Thread(() -> {
-                for (int beat = 0; beat < 15; beat++) {
+                for (int beat = 0; beat < 15 && running; beat++) {
                     sleep(300);
                     send(Events.replyTo(
                                     command,
@@ -219,14 +222,17 @@ final class TestAgents implements AutoCloseable {
                                     new TaskProgressed(task.id(), "working", null, null))
                             .build());
                 }
-                send(Events.replyTo(
-                                command,
-                                Phase.FINISHED,
-                                agent,
-                                new TaskFinished(task.id(), Result.PASS, "slow but done", null))
-                        .build());
+                if (running) {
+                    send(Events.replyTo(
+                                    command,
+                                    Phase.FINISHED,
+                                    agent,
+                                    new TaskFinished(task.id(), Result.PASS, "slow but done", null))
+                            .build());
+                }
             });
             worker.setDaemon(true);
+            workers.add(worker);
             worker.start();
             return;
         }
@@ -301,6 +307,9 @@ final class TestAgents implements AutoCloseable {
     public void close() throws InterruptedException {
         running = false;
         reader.join(2_000);
+        for (Thread worker : workers) {
+            worker.join(2_000);
+        }
         for (String stream : COMMAND_STREAMS) {
             redis.send(Request.cmd(Command.XGROUP).arg("DESTROY").arg(stream).arg(group));
         }
