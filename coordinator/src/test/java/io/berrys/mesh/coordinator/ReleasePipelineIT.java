@@ -7,9 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berrys.mesh.coordinator.TestAgents.Behaviour;
+import io.berrys.mesh.events.EntryFields;
+import io.berrys.mesh.events.EventType;
+import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.catalog.ReleasePublished;
 import io.berrys.mesh.events.testing.PostgresServerResource;
 import io.berrys.mesh.events.testing.RedisServerResource;
+import io.cloudevents.CloudEvent;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -21,6 +27,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -156,6 +163,51 @@ class ReleasePipelineIT {
         awaitState(id, "SUCCEEDED");
         assertEquals(1, agents.triggeredCount(id, Task.MIGRATION));
         assertEquals(1, agents.triggeredCount(id, Task.BACKUP));
+    }
+
+    @Test
+    void aBadReleaseAmongManyArrivingTogetherHoldsNoneBackAndIsDeadLettered() {
+        String run = Long.toString(System.nanoTime(), 36);
+        List<String> good = new ArrayList<>();
+        List<CloudEvent> events = new ArrayList<>();
+        String bad = "batch-" + run + "-bad";
+        for (int i = 0; i < 30; i++) {
+            String id = "batch-" + run + "-" + i;
+            good.add(id);
+            agents.expect(id, Map.of());
+            events.add(published(id, "batch-" + run + "-" + i));
+            if (i == 15) {
+                events.add(published(bad, "Not A Service!"));
+            }
+        }
+        // Written in one pipeline, they reach the coordinator together and are applied in groups.
+        agents.writeAll(events);
+
+        good.forEach(id -> awaitState(id, "SUCCEEDED"));
+        await().atMost(WAIT).until(() -> agents.wasWritten("transitions.dlq", bad, EventType.RELEASE_PUBLISHED));
+        Map<String, String> deadLetter = agents.entryOf("transitions.dlq", bad, EventType.RELEASE_PUBLISHED)
+                .orElseThrow();
+        assertTrue(
+                deadLetter.get(EntryFields.DLQ_REASON).contains("service must be a DNS label"),
+                deadLetter.get(EntryFields.DLQ_REASON));
+        Api.asAdmin().when().get("/api/releases/{id}", bad).then().statusCode(404);
+    }
+
+    private static CloudEvent published(String releaseId, String service) {
+        return Events.of(
+                        EventType.RELEASE_PUBLISHED,
+                        Services.COORDINATOR,
+                        new ReleasePublished(
+                                "staging",
+                                service,
+                                "1.0.0",
+                                "registry.local/berrys/batch:1.0.0",
+                                List.of("main"),
+                                null,
+                                false,
+                                "ci"))
+                .releaseId(releaseId)
+                .build();
     }
 
     @Test

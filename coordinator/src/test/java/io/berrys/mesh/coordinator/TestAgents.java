@@ -18,13 +18,18 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -76,6 +81,14 @@ final class TestAgents implements AutoCloseable {
     private final List<Thread> workers = new CopyOnWriteArrayList<>();
 
     private volatile boolean running = true;
+    /** How long a passing task works before it finishes (benchmarks); zero answers at once. */
+    private volatile long workMillis;
+
+    private final ScheduledExecutorService finishers = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "test-agents-finishers");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     TestAgents(String replyStream) {
         this.replyStream = replyStream;
@@ -130,6 +143,14 @@ final class TestAgents implements AutoCloseable {
         this.fallback = behaviour;
     }
 
+    /**
+     * Passing tasks work for a random time between half and one and a half of this before they finish, so
+     * releases overlap the way real ones do instead of marching in step.
+     */
+    void workFor(Duration typical) {
+        this.workMillis = typical.toMillis();
+    }
+
     /** Time from each finished this agent sent to the next command of the same release arriving, and reset. */
     List<Long> drainStageGaps() {
         List<Long> gaps = List.copyOf(stageGapsNanos);
@@ -151,6 +172,11 @@ final class TestAgents implements AutoCloseable {
 
     /** Whether an event of this type for this release was written to a stream (the test prefix added). */
     boolean wasWritten(String stream, String releaseId, String type) {
+        return entryOf(stream, releaseId, type).isPresent();
+    }
+
+    /** The fields of the first entry of a stream (the test prefix added) with this type and release. */
+    Optional<Map<String, String>> entryOf(String stream, String releaseId, String type) {
         Response entries = await(redis.send(
                 Request.cmd(Command.XRANGE).arg(PREFIX + stream).arg("-").arg("+")));
         for (Response entry : entries) {
@@ -160,10 +186,21 @@ final class TestAgents implements AutoCloseable {
                 map.put(fields.get(i).toString(), fields.get(i + 1).toString());
             }
             if (releaseId.equals(map.get("releaseid")) && type.equals(map.get("type"))) {
-                return true;
+                return Optional.of(map);
             }
         }
-        return false;
+        return Optional.empty();
+    }
+
+    /** Writes events onto the coordinator's stream in one pipeline, so they arrive together. */
+    void writeAll(List<CloudEvent> events) {
+        List<Request> adds = new ArrayList<>();
+        for (CloudEvent event : events) {
+            Request add = Request.cmd(Command.XADD).arg(replyStream).arg("*");
+            EventCodec.toFields(event).forEach((name, value) -> add.arg(name).arg(value));
+            adds.add(add);
+        }
+        await(redis.batch(adds));
     }
 
     long triggeredCount(String releaseId, Task task) {
@@ -190,6 +227,7 @@ final class TestAgents implements AutoCloseable {
                 for (Map<String, String> fields : entries(reply)) {
                     arrived(EventCodec.fromFields(fields, EventSchema.MAX_ENTRY_BYTES));
                 }
+                sendReaderAnswers();
             } catch (RuntimeException e) {
                 if (running) {
                     sleep(100);
@@ -243,19 +281,50 @@ final class TestAgents implements AutoCloseable {
         }
         Result result = behaviour == Behaviour.FAIL ? Result.FAIL : Result.PASS;
         String message = result == Result.FAIL ? task.id() + " broke on purpose" : task.id() + " done";
+        CloudEvent finished = Events.replyTo(
+                        command, Phase.FINISHED, agent, new TaskFinished(task.id(), result, message, null))
+                .build();
+        long work = workMillis;
+        if (work > 0 && behaviour == Behaviour.PASS) {
+            long delay = work / 2 + ThreadLocalRandom.current().nextLong(work + 1);
+            finishers.schedule(
+                    () -> {
+                        if (running) {
+                            finishedAt.put(Events.releaseId(command), System.nanoTime());
+                            send(finished);
+                        }
+                    },
+                    delay,
+                    TimeUnit.MILLISECONDS);
+            return;
+        }
         finishedAt.put(Events.releaseId(command), System.nanoTime());
-        send(Events.replyTo(command, Phase.FINISHED, agent, new TaskFinished(task.id(), result, message, null))
-                .build());
+        send(finished);
         if (behaviour == Behaviour.PASS_TWICE) {
             send(Events.replyTo(command, Phase.FINISHED, agent, new TaskFinished(task.id(), result, message, null))
                     .build());
         }
     }
 
+    /** Answers decided while reading go out together after the read, so the agents never become the bottleneck. */
+    private final List<Request> readerAnswers = new ArrayList<>();
+
     private void send(CloudEvent event) {
         Request add = Request.cmd(Command.XADD).arg(replyStream).arg("*");
         EventCodec.toFields(event).forEach((name, value) -> add.arg(name).arg(value));
+        if (Thread.currentThread() == reader) {
+            readerAnswers.add(add);
+            return;
+        }
         await(redis.send(add));
+    }
+
+    private void sendReaderAnswers() {
+        if (!readerAnswers.isEmpty()) {
+            List<Request> answers = new ArrayList<>(readerAnswers);
+            readerAnswers.clear();
+            await(redis.batch(answers));
+        }
     }
 
     /** XREADGROUP over several streams: RESP3 answers a map of stream → entries, RESP2 a list of pairs. */
@@ -306,6 +375,7 @@ final class TestAgents implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         running = false;
+        finishers.shutdownNow();
         reader.join(2_000);
         for (Thread worker : workers) {
             worker.join(2_000);

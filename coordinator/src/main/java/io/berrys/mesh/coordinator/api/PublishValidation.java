@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
-/** Checks a publish request; every problem is reported at once. */
-final class PublishValidation {
+/** Checks a release to publish, from the API or the stream; every problem is reported at once. */
+public final class PublishValidation {
 
     private static final Pattern SERVICE = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,127}");
@@ -28,21 +28,24 @@ final class PublishValidation {
         } else if (!environments.contains(request.environment())) {
             problems.add("environment '" + request.environment() + "' has no pipeline (one of " + environments + ")");
         }
-        if (request.service() == null || !SERVICE.matcher(request.service()).matches()) {
-            problems.add(
-                    "service must be a DNS label (lower-case letters, digits, '-'), got " + quote(request.service()));
+        problems.addAll(problems(request.service(), request.version(), request.image(), request.databases()));
+        return problems;
+    }
+
+    /** What is wrong with the parts of a release that name what is deployed (the environment is checked apart). */
+    public static List<String> problems(String service, String version, String image, List<String> databases) {
+        List<String> problems = new ArrayList<>();
+        if (service == null || !SERVICE.matcher(service).matches()) {
+            problems.add("service must be a DNS label (lower-case letters, digits, '-'), got " + quote(service));
         }
-        if (request.version() == null || !VERSION.matcher(request.version()).matches()) {
-            problems.add("version must be letters, digits, '.', '_', '+' or '-', got " + quote(request.version()));
+        if (version == null || !VERSION.matcher(version).matches()) {
+            problems.add("version must be letters, digits, '.', '_', '+' or '-', got " + quote(version));
         }
-        if (request.image() == null
-                || !IMAGE.matcher(request.image()).matches()
-                || !(request.image().contains(":") || request.image().contains("@"))) {
-            problems.add("image must be a reference with a tag or digest (registry/name:tag), got "
-                    + quote(request.image()));
+        if (image == null || !IMAGE.matcher(image).matches() || !(image.contains(":") || image.contains("@"))) {
+            problems.add("image must be a reference with a tag or digest (registry/name:tag), got " + quote(image));
         }
-        if (request.databases() != null) {
-            for (String database : request.databases()) {
+        if (databases != null) {
+            for (String database : databases) {
                 if (database == null || !DATABASE.matcher(database).matches()) {
                     problems.add("database names are lower-case identifiers, got " + quote(database));
                 }

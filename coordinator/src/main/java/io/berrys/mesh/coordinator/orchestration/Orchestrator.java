@@ -1,5 +1,6 @@
 package io.berrys.mesh.coordinator.orchestration;
 
+import io.berrys.mesh.coordinator.api.PublishValidation;
 import io.berrys.mesh.coordinator.pipeline.CoordinatorConfig;
 import io.berrys.mesh.coordinator.pipeline.Pipeline;
 import io.berrys.mesh.coordinator.pipeline.Pipelines;
@@ -19,6 +20,7 @@ import io.berrys.mesh.events.EventCodec;
 import io.berrys.mesh.events.EventSchema;
 import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.MalformedEventException;
 import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.Task;
 import io.berrys.mesh.events.catalog.ReleaseCommand;
@@ -27,19 +29,26 @@ import io.berrys.mesh.events.catalog.TaskFinished;
 import io.berrys.mesh.events.catalog.TaskProgressed;
 import io.cloudevents.CloudEvent;
 import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.OptimisticLockException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import org.hibernate.FlushMode;
 import org.hibernate.StaleStateException;
 import org.jboss.logging.Logger;
 
@@ -52,6 +61,9 @@ import org.jboss.logging.Logger;
 public class Orchestrator {
 
     private static final Logger LOG = Logger.getLogger(Orchestrator.class);
+    /** The longest release id or actor name the store keeps. */
+    private static final int MAX_NAME_CHARS = 128;
+
     private static final List<String> ACTIVE_STATES = Arrays.stream(ReleaseState.values())
             .filter(ReleaseState::isActive)
             .map(Enum::name)
@@ -67,38 +79,144 @@ public class Orchestrator {
         this.config = config;
         this.relay = relay;
         this.transactions = transactions;
+        for (int lane = 0; lane < LANES; lane++) {
+            lanes.add(new Lane(transactions.newEventLoopContext()));
+        }
+    }
+
+    /** The most events one group transaction applies; larger groups spend more on checking the session. */
+    static final int GROUP_LIMIT = 64;
+    /** Group writers per replica: each waits on PostgreSQL round trips, so several keep it busy. */
+    static final int LANES = 4;
+
+    private record Pending(CloudEvent event, CompletableFuture<Void> applied) {}
+
+    private final List<Lane> lanes = new ArrayList<>();
+
+    /**
+     * Applies an event from the stream; completes once it is committed (its consequences are then on their way).
+     * Events are written in groups: everything that arrived for a lane while its previous group was being committed
+     * goes into the next transaction. Under load that turns dozens of commits into one, and an idle coordinator
+     * still writes a lone event at once. A release always maps to the same lane, so its events are applied in
+     * arrival order; across replicas the version check keeps them consistent.
+     */
+    public CompletionStage<Void> accept(CloudEvent event) {
+        String key = Optional.ofNullable(Events.releaseId(event)).orElse(event.getId());
+        Pending entry = new Pending(event, new CompletableFuture<>());
+        lanes.get(Math.floorMod(key.hashCode(), LANES)).add(entry);
+        return entry.applied();
+    }
+
+    private final class Lane {
+        private final Queue<Pending> pending = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean writing = new AtomicBoolean();
+        private final Context home;
+
+        Lane(Context home) {
+            this.home = home;
+        }
+
+        void add(Pending entry) {
+            pending.add(entry);
+            writeNextGroup();
+        }
+
+        private void writeNextGroup() {
+            if (!writing.compareAndSet(false, true)) {
+                return;
+            }
+            List<Pending> group = new ArrayList<>();
+            for (Pending next; group.size() < GROUP_LIMIT && (next = pending.poll()) != null; ) {
+                group.add(next);
+            }
+            if (group.isEmpty()) {
+                writing.set(false);
+                // An event added between the poll and the reset found the writer busy: pick it up now.
+                if (!pending.isEmpty()) {
+                    writeNextGroup();
+                }
+                return;
+            }
+            applyGroup(home, group).subscribe().with(ignored -> groupWritten(), failure -> groupWritten());
+        }
+
+        private void groupWritten() {
+            writing.set(false);
+            writeNextGroup();
+        }
+    }
+
+    private Uni<Void> applyGroup(Context home, List<Pending> group) {
+        if (group.size() == 1) {
+            return applyAlone(home, group.get(0));
+        }
+        List<CloudEvent> events = group.stream().map(Pending::event).toList();
+        return retryingConflicts(home, () -> applyAll(events, Work.live(false)))
+                .onItem()
+                .transformToUni(relay::publish)
+                .invoke(() -> group.forEach(entry -> entry.applied().complete(null)))
+                .onFailure()
+                .recoverWithUni(failure -> {
+                    // One bad event must not hold back the others: each is tried in a transaction of its own.
+                    LOG.debugf("A group of %d events failed (%s); applying them one by one", group.size(), failure);
+                    Uni<Void> chain = Uni.createFrom().voidItem();
+                    for (Pending entry : group) {
+                        chain = chain.chain(() -> applyAlone(home, entry));
+                    }
+                    return chain;
+                });
+    }
+
+    /** Never fails: the outcome goes to the event's caller. */
+    private Uni<Void> applyAlone(Context home, Pending entry) {
+        return retryingConflicts(home, () -> apply(entry.event(), Work.live(false)))
+                .onItem()
+                .transformToUni(relay::publish)
+                .onItemOrFailure()
+                .invoke((ignored, failure) -> {
+                    if (failure == null) {
+                        entry.applied().complete(null);
+                    } else {
+                        entry.applied().completeExceptionally(failure);
+                    }
+                })
+                .onFailure()
+                .recoverWithNull();
     }
 
     /**
-     * Applies an event; completes once it is committed (its consequences are then on their way). Events of one
-     * release are applied one after the other in this replica (a started and a finished often arrive together);
-     * across replicas the version check keeps them consistent.
+     * The events of a group in one transaction: one query finds those already logged, one loads every release they
+     * name (with its stages) into the session, then each is logged and decided in order.
      */
-    public Uni<Void> accept(CloudEvent event) {
-        String key = Optional.ofNullable(Events.releaseId(event)).orElse(event.getId());
-        return inTurn(
-                key,
-                () -> retryingConflicts(() -> apply(event, Work.live(false)))
-                        .onItem()
-                        .transformToUni(relay::publish));
-    }
-
-    private final Map<String, CompletableFuture<Void>> turns = new ConcurrentHashMap<>();
-
-    private Uni<Void> inTurn(String key, Supplier<Uni<Void>> work) {
-        CompletableFuture<Void> mine = new CompletableFuture<>();
-        CompletableFuture<Void> previous = turns.put(key, mine);
-        Uni<Void> waitForPrevious = previous == null
-                ? Uni.createFrom().voidItem()
-                : Uni.createFrom()
-                        .completionStage(previous)
-                        .onFailure()
-                        .recoverWithNull()
-                        .replaceWithVoid();
-        return waitForPrevious.chain(ignored -> work.get()).eventually(() -> {
-            mine.complete(null);
-            turns.remove(key, mine);
-        });
+    private Uni<List<OutboxEntry>> applyAll(List<CloudEvent> events, Work work) {
+        List<String> eventIds =
+                events.stream().map(CloudEvent::getId).distinct().toList();
+        return EventLogEntry.<EventLogEntry>list("eventId in ?1", eventIds)
+                .chain(logged -> {
+                    Set<String> seen = new HashSet<>();
+                    logged.forEach(entry -> seen.add(entry.eventId));
+                    List<CloudEvent> fresh = new ArrayList<>();
+                    for (CloudEvent event : events) {
+                        if (seen.add(event.getId())) {
+                            fresh.add(event);
+                        }
+                    }
+                    Set<String> releaseIds = new HashSet<>();
+                    fresh.forEach(event ->
+                            Optional.ofNullable(Events.releaseId(event)).ifPresent(releaseIds::add));
+                    Uni<?> loadReleases = releaseIds.isEmpty()
+                            ? Uni.createFrom().voidItem()
+                            : ReleaseEntity.list(
+                                    "from ReleaseEntity r left join fetch r.stages where r.id in ?1", releaseIds);
+                    return loadReleases.chain(() -> {
+                        Uni<Void> chain = Uni.createFrom().voidItem();
+                        for (CloudEvent event : fresh) {
+                            chain = chain.chain(() -> log(event).chain(() -> decide(event, work)));
+                        }
+                        return chain;
+                    });
+                })
+                .replaceWith(work.out());
     }
 
     /**
@@ -176,8 +294,11 @@ public class Orchestrator {
      * each attempt starts from what is committed, with a new {@link Work}.
      */
     private <T> Uni<T> retryingConflicts(Supplier<Uni<T>> work) {
-        return transactions
-                .inTransaction(work)
+        return retryingConflicts(null, work);
+    }
+
+    private <T> Uni<T> retryingConflicts(Context home, Supplier<Uni<T>> work) {
+        return (home == null ? transactions.inTransaction(work) : transactions.inTransaction(home, work))
                 .onFailure(Orchestrator::isConflict)
                 .retry()
                 .withBackOff(Duration.ofMillis(5), Duration.ofMillis(200))
@@ -218,7 +339,18 @@ public class Orchestrator {
         entry.eventTime = event.getTime() == null ? null : event.getTime().toInstant();
         entry.fields = OutboxRelay.json(EventCodec.toFields(event));
         entry.recordedAt = Instant.now();
-        return entry.persist().replaceWithVoid();
+        return insertDetached(entry);
+    }
+
+    /**
+     * Inserts a row the session need not watch (log, outbox, audit: never changed here afterwards). Every flush
+     * walks the entities a session holds, and a group would otherwise carry hundreds of these.
+     */
+    private static Uni<Void> insertDetached(PanacheEntityBase entity) {
+        return entity.persist()
+                .chain(ignored -> Panache.getSession())
+                .invoke(session -> session.detach(entity))
+                .replaceWithVoid();
     }
 
     private Uni<Void> decide(CloudEvent event, Work work) {
@@ -302,6 +434,18 @@ public class Orchestrator {
                     releaseId, request.environment(), pipelines.environments());
             return Uni.createFrom().voidItem();
         }
+        List<String> problems = new ArrayList<>(
+                PublishValidation.problems(request.service(), request.version(), request.image(), request.databases()));
+        if (releaseId.length() > MAX_NAME_CHARS) {
+            problems.add("the release id is longer than " + MAX_NAME_CHARS + " characters");
+        }
+        if (request.requestedBy() != null && request.requestedBy().length() > MAX_NAME_CHARS) {
+            problems.add("requestedBy is longer than " + MAX_NAME_CHARS + " characters");
+        }
+        if (!problems.isEmpty()) {
+            // Fails this event alone (its group is retried event by event); the connector dead-letters it.
+            throw new MalformedEventException("release " + releaseId + " not created: " + String.join("; ", problems));
+        }
         Instant now = work.now();
         return lockSlot(request.environment(), request.service())
                 .chain(() -> ReleaseEntity.<ReleaseEntity>findById(releaseId))
@@ -311,7 +455,7 @@ public class Orchestrator {
                     }
                     Release release = Release.publish(releaseId, request, pipeline.get(), now);
                     return supersedeQueued(request, releaseId, now, work)
-                            .chain(() -> ReleaseMapper.write(release, new ReleaseEntity())
+                            .chain(() -> ReleaseMapper.write(release, pipeline.get(), new ReleaseEntity())
                                     .persist())
                             .chain(() -> audit(
                                     work,
@@ -337,7 +481,7 @@ public class Orchestrator {
                     for (ReleaseEntity entity : queued) {
                         Release older = ReleaseMapper.toDomain(entity);
                         older.supersede(newerId, now);
-                        ReleaseMapper.write(older, entity);
+                        ReleaseMapper.write(older, pipelineOf(older), entity);
                         chain = chain.chain(
                                 () -> audit(work, older.id(), "coordinator", "superseded", "by " + newerId));
                     }
@@ -348,28 +492,25 @@ public class Orchestrator {
     /** If nothing holds the (environment, service) slot, the oldest queued release takes it. */
     private Uni<Void> admitNext(String environment, String service, Work work) {
         return lockSlot(environment, service)
-                .chain(() -> ReleaseEntity.count(
-                        "environment = ?1 and service = ?2 and state in ?3", environment, service, ACTIVE_STATES))
-                .chain(active -> {
-                    if (active > 0) {
+                // One query, so one flush of the session: each flush walks every entity the session holds.
+                .chain(() -> ReleaseEntity.<ReleaseEntity>find(
+                                "environment = ?1 and service = ?2 and state = ?3 and not exists (select 1 from ReleaseEntity a"
+                                        + " where a.environment = ?1 and a.service = ?2 and a.state in ?4)"
+                                        + " order by createdAt",
+                                environment,
+                                service,
+                                ReleaseState.QUEUED.name(),
+                                ACTIVE_STATES)
+                        .<ReleaseEntity>firstResult())
+                .chain((ReleaseEntity next) -> {
+                    if (next == null) {
                         return Uni.createFrom().voidItem();
                     }
-                    return ReleaseEntity.<ReleaseEntity>find(
-                                    "environment = ?1 and service = ?2 and state = ?3 order by createdAt",
-                                    environment,
-                                    service,
-                                    ReleaseState.QUEUED.name())
-                            .firstResult()
-                            .chain(next -> {
-                                if (next == null) {
-                                    return Uni.createFrom().voidItem();
-                                }
-                                Release release = ReleaseMapper.toDomain(next);
-                                Pipeline pipeline = pipelineOf(release);
-                                List<Effect> effects = release.admit(pipeline, work.now());
-                                ReleaseMapper.write(release, next);
-                                return carryOut(release, effects, work);
-                            });
+                    Release release = ReleaseMapper.toDomain(next);
+                    Pipeline pipeline = pipelineOf(release);
+                    List<Effect> effects = release.admit(pipeline, work.now());
+                    ReleaseMapper.write(release, pipeline, next);
+                    return carryOut(release, effects, work);
                 });
     }
 
@@ -386,8 +527,9 @@ public class Orchestrator {
                 return Uni.createFrom().voidItem();
             }
             Release release = ReleaseMapper.toDomain(entity);
-            List<Effect> effects = decision.apply(release, pipelineOf(release), work.now());
-            ReleaseMapper.write(release, entity);
+            Pipeline pipeline = pipelineOf(release);
+            List<Effect> effects = decision.apply(release, pipeline, work.now());
+            ReleaseMapper.write(release, pipeline, entity);
             return carryOut(release, effects, work);
         });
     }
@@ -440,7 +582,7 @@ public class Orchestrator {
         entry.fields = OutboxRelay.json(EventCodec.toFields(event));
         entry.createdAt = Instant.now();
         work.out().add(entry);
-        return entry.persist().replaceWithVoid();
+        return insertDetached(entry);
     }
 
     private Uni<Void> audit(Work work, String releaseId, String actor, String action, String detail) {
@@ -453,7 +595,7 @@ public class Orchestrator {
         entry.action = action;
         entry.detail = detail;
         entry.at = Instant.now();
-        return entry.persist().replaceWithVoid();
+        return insertDetached(entry);
     }
 
     /** Serialises the transactions that fill or free one (environment, service) slot, across replicas. */
@@ -462,6 +604,8 @@ public class Orchestrator {
                 .chain(session -> session.createNativeQuery(
                                 "select 1 from (select pg_advisory_xact_lock(hashtext(?1))) as locked", Integer.class)
                         .setParameter(1, environment + "/" + service)
+                        // Taking a lock reads no table: nothing needs flushing first.
+                        .setFlushMode(FlushMode.MANUAL)
                         .getSingleResult())
                 .replaceWithVoid();
     }

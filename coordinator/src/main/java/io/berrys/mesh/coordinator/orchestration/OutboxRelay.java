@@ -14,7 +14,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -31,6 +34,7 @@ public class OutboxRelay {
     private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
     private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
     static final Duration RESEND_AFTER = Duration.ofSeconds(3);
+    private static final int MARK_LIMIT = 1_000;
 
     private final Emitter<CloudEvent> commands;
     private final Transactions transactions;
@@ -69,14 +73,47 @@ public class OutboxRelay {
                     .filter(id -> id != null)
                     .toList();
             if (!ids.isEmpty()) {
-                markSent(ids).subscribe().with(count -> {}, failure -> LOG.debugf("Marking sent failed: %s", failure));
+                sentIds.addAll(ids);
+                markSent();
             }
         });
         return Uni.createFrom().voidItem();
     }
 
-    private Uni<Integer> markSent(List<Long> ids) {
-        return transactions.inTransaction(() -> OutboxEntry.update("sentAt = ?1 where id in ?2", Instant.now(), ids));
+    private final Queue<Long> sentIds = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean marking = new AtomicBoolean();
+
+    /**
+     * One update at a time; whatever was sent meanwhile goes into the next, so a busy coordinator does not pay a
+     * second commit for every group it writes. An entry whose mark is lost is only sent again (owners dedupe).
+     */
+    private void markSent() {
+        if (!marking.compareAndSet(false, true)) {
+            return;
+        }
+        List<Long> ids = new ArrayList<>();
+        for (Long id; ids.size() < MARK_LIMIT && (id = sentIds.poll()) != null; ) {
+            ids.add(id);
+        }
+        if (ids.isEmpty()) {
+            marking.set(false);
+            if (!sentIds.isEmpty()) {
+                markSent();
+            }
+            return;
+        }
+        transactions
+                .inTransaction(() -> OutboxEntry.update("sentAt = ?1 where id in ?2", Instant.now(), ids))
+                .subscribe()
+                .with(count -> markedSent(), failure -> {
+                    LOG.debugf("Marking sent failed: %s", failure);
+                    markedSent();
+                });
+    }
+
+    private void markedSent() {
+        marking.set(false);
+        markSent();
     }
 
     /** Entries older than a few seconds and still unsent: their first send was lost with a crash or a Redis outage. */

@@ -4,7 +4,6 @@ import io.berrys.mesh.coordinator.pipeline.CoordinatorConfig;
 import io.berrys.mesh.coordinator.pipeline.Pipelines;
 import io.berrys.mesh.coordinator.release.Release;
 import io.berrys.mesh.coordinator.release.ReleaseState;
-import io.berrys.mesh.coordinator.release.StageStatus;
 import io.berrys.mesh.coordinator.store.ReleaseEntity;
 import io.berrys.mesh.coordinator.store.ReleaseMapper;
 import io.berrys.mesh.events.Events;
@@ -71,20 +70,12 @@ public class Sweeper {
         if (now.isBefore(timeoutsSuspendedUntil)) {
             return Uni.createFrom().voidItem();
         }
-        // Only releases whose current stage has been quiet or running longer than the shortest limit: with
-        // thousands of live releases, loading them all every second would be the coordinator's main work.
-        Instant quietSince = now.minus(pipelines.shortestSilence());
-        Instant runningSince = now.minus(pipelines.shortestTotal());
+        // Only releases whose stage deadline (stored with every write) has passed, through an index: with thousands
+        // of live releases, loading them all every second would be the coordinator's main work.
         return orchestrator
                 .transactions()
                 .inTransaction(() -> ReleaseEntity.<ReleaseEntity>list(
-                        "select distinct r from ReleaseEntity r join r.stages s where r.state in ?1"
-                                + " and s.position = r.stageIndex and s.status in ?2"
-                                + " and (s.lastActivityAt < ?3 or s.startedAt < ?4)",
-                        List.of(ReleaseState.RUNNING.name(), ReleaseState.PAUSED.name()),
-                        List.of(StageStatus.TRIGGERED.name(), StageStatus.RUNNING.name()),
-                        quietSince,
-                        runningSince))
+                        "from ReleaseEntity r left join fetch r.stages where r.stageDeadline < ?1", now))
                 .chain(candidates -> failOverdue(
                         candidates,
                         release -> release.overdueStage(orchestrator.pipelineOf(release), now)

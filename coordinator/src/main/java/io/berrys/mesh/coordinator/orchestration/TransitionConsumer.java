@@ -7,6 +7,7 @@ import io.berrys.mesh.events.redis.IncomingRedisStreamsMetadata;
 import io.cloudevents.CloudEvent;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.concurrent.CompletionException;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
@@ -27,19 +28,28 @@ public class TransitionConsumer {
         this.recent = recent;
     }
 
+    /**
+     * Hands the event to the orchestrator's group writer and returns at once, so the connector keeps delivering
+     * (up to its {@code max-in-flight}) while a group is committed; the entry is acknowledged when its event is.
+     */
     @Incoming("transitions")
     public Uni<Void> consume(Message<CloudEvent> message) {
         CloudEvent event = message.getPayload();
         message.getMetadata(IncomingRedisStreamsMetadata.class).ifPresent(metadata -> recent.record(event, metadata));
-        return orchestrator.accept(event).onItemOrFailure().transformToUni((ignored, failure) -> {
+        orchestrator.accept(event).whenComplete((ignored, failed) -> {
+            Throwable failure = failed instanceof CompletionException wrapped && wrapped.getCause() != null
+                    ? wrapped.getCause()
+                    : failed;
             if (failure == null) {
-                return Uni.createFrom().completionStage(message.ack());
+                message.ack();
+                return;
             }
             // An unreachable store is waited out without spending the entry's attempts: the event itself is valid.
             Throwable verdict = StoreFailures.isTransient(failure)
                     ? new RetryLaterException("release store unavailable: " + failure.getMessage(), STORE_RETRY_MS)
                     : failure;
-            return Uni.createFrom().completionStage(message.nack(verdict));
+            message.nack(verdict);
         });
+        return Uni.createFrom().voidItem();
     }
 }

@@ -64,14 +64,6 @@ public class Pipelines {
         return Optional.ofNullable(byEnvironment.get(environment));
     }
 
-    /** The shortest silence any stage of any pipeline tolerates (to start, or between heartbeats). */
-    public java.time.Duration shortestSilence() {
-        return timeoutsOfAllStages()
-                .map(t -> t.toStart().compareTo(t.heartbeat()) < 0 ? t.toStart() : t.heartbeat())
-                .min(java.time.Duration::compareTo)
-                .orElse(java.time.Duration.ofMinutes(1));
-    }
-
     /** The shortest total time any stage of any pipeline may take. */
     public java.time.Duration shortestTotal() {
         return timeoutsOfAllStages()

@@ -208,6 +208,29 @@ public final class Release {
     }
 
     /**
+     * The moment {@link #overdueStage} turns true if nothing else happens before it; empty while no stage is open.
+     * Stored with the release, so a sweep loads only the releases whose moment has passed.
+     */
+    public Optional<Instant> stageDeadline(Pipeline pipeline) {
+        if ((state != ReleaseState.RUNNING && state != ReleaseState.PAUSED)
+                || stageIndex < 0
+                || stageIndex >= stages.size()) {
+            return Optional.empty();
+        }
+        StageRun stage = stages.get(stageIndex);
+        StageTimeouts timeouts = pipeline.timeouts(stage.task());
+        if (stage.status() == StageStatus.TRIGGERED) {
+            return Optional.of(stage.triggeredAt().plus(timeouts.toStart()));
+        }
+        if (stage.status() == StageStatus.RUNNING) {
+            Instant silent = stage.lastActivityAt().plus(timeouts.heartbeat());
+            Instant tooLong = stage.startedAt().plus(timeouts.total());
+            return Optional.of(silent.isBefore(tooLong) ? silent : tooLong);
+        }
+        return Optional.empty();
+    }
+
+    /**
      * What time alone changes: a stage whose owner stayed silent too long fails (the returned reason names it), a
      * maintenance window opens, an announcement falls due.
      */

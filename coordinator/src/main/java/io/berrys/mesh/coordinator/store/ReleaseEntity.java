@@ -56,6 +56,10 @@ public class ReleaseEntity extends PanacheEntityBase {
     @Column(name = "updated_at")
     public Instant updatedAt;
 
+    /** When the open stage falls overdue; null while none is open. */
+    @Column(name = "stage_deadline")
+    public Instant stageDeadline;
+
     @Version
     @Column(name = "lock_version")
     public long lockVersion;

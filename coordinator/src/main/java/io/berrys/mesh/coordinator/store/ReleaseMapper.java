@@ -1,5 +1,6 @@
 package io.berrys.mesh.coordinator.store;
 
+import io.berrys.mesh.coordinator.pipeline.Pipeline;
 import io.berrys.mesh.coordinator.release.Release;
 import io.berrys.mesh.coordinator.release.ReleaseState;
 import io.berrys.mesh.coordinator.release.StageRun;
@@ -57,8 +58,12 @@ public final class ReleaseMapper {
                 entity.updatedAt);
     }
 
-    /** Copies the release into {@code entity} (new or loaded), keeping its lock version. */
-    public static ReleaseEntity write(Release release, ReleaseEntity entity) {
+    /**
+     * Copies the release into {@code entity} (new or loaded), keeping its lock version, with the moment its open
+     * stage falls overdue under {@code pipeline}.
+     */
+    public static ReleaseEntity write(Release release, Pipeline pipeline, ReleaseEntity entity) {
+        entity.stageDeadline = release.stageDeadline(pipeline).orElse(null);
         ReleasePublished request = release.request();
         entity.id = release.id();
         entity.environment = request.environment();

@@ -6,6 +6,7 @@ import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.function.Supplier;
 
@@ -23,9 +24,22 @@ public class Transactions {
         this.vertx = vertx;
     }
 
+    /**
+     * A context on the next event loop in turn. Work started from an event loop stays on it otherwise, and a
+     * writer that spends its time in Hibernate's flushes would then share one core with everything else.
+     */
+    public Context newEventLoopContext() {
+        return ((VertxInternal) vertx).createEventLoopContext();
+    }
+
     public <T> Uni<T> inTransaction(Supplier<Uni<T>> work) {
+        return inTransaction(vertx.getOrCreateContext(), work);
+    }
+
+    /** A transaction whose work runs on the event loop of {@code home}. */
+    public <T> Uni<T> inTransaction(Context home, Supplier<Uni<T>> work) {
         return Uni.createFrom().emitter(emitter -> {
-            Context context = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
+            Context context = VertxContext.createNewDuplicatedContext(home);
             VertxContextSafetyToggle.setContextSafe(context, true);
             context.runOnContext(
                     start -> Panache.withTransaction(work).subscribe().with(emitter::complete, emitter::fail));

@@ -173,6 +173,36 @@ class ReleaseTest {
     }
 
     @Test
+    void theStageDeadlineIsTheMomentTheStageFallsOverdue() {
+        Pipeline pipeline = pipeline(false, List.of());
+        Release queued = Release.publish("rel-9", request(List.of("planning"), false), pipeline, T0);
+        assertTrue(queued.stageDeadline(pipeline).isEmpty());
+
+        Release release = running(pipeline);
+        Instant toStart = release.stageDeadline(pipeline).orElseThrow();
+        assertEquals(T0.plusSeconds(30), toStart);
+        assertTrue(release.overdueStage(pipeline, toStart).isEmpty());
+        assertTrue(release.overdueStage(pipeline, toStart.plusMillis(1)).isPresent());
+
+        release.stageStarted(triggered(release), T0.plusSeconds(5));
+        release.stageProgressed(triggered(release), "half", T0.plusSeconds(9));
+        assertEquals(T0.plusSeconds(29), release.stageDeadline(pipeline).orElseThrow());
+
+        Pipeline quickTotal = new Pipeline(
+                "production",
+                ALL_STAGES,
+                false,
+                List.of(),
+                new StageTimeouts(Duration.ofSeconds(30), Duration.ofSeconds(20), Duration.ofSeconds(10)),
+                Map.of());
+        assertEquals(T0.plusSeconds(15), release.stageDeadline(quickTotal).orElseThrow());
+
+        release.stageFinished(triggered(release), Result.FAIL, "broken", Map.of(), T0.plusSeconds(12));
+        assertEquals(ReleaseState.FAILED, release.state());
+        assertTrue(release.stageDeadline(pipeline).isEmpty());
+    }
+
+    @Test
     void approvalGateHoldsUntilApproved() {
         Pipeline pipeline = pipeline(true, List.of());
         Release release = Release.publish("rel-3", request(List.of("planning"), false), pipeline, T0);
