@@ -7,7 +7,6 @@ import io.berrys.mesh.events.redis.IncomingRedisStreamsMetadata;
 import io.cloudevents.CloudEvent;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.concurrent.CompletionException;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
@@ -36,10 +35,8 @@ public class TransitionConsumer {
     public Uni<Void> consume(Message<CloudEvent> message) {
         CloudEvent event = message.getPayload();
         message.getMetadata(IncomingRedisStreamsMetadata.class).ifPresent(metadata -> recent.record(event, metadata));
-        orchestrator.accept(event).whenComplete((ignored, failed) -> {
-            Throwable failure = failed instanceof CompletionException wrapped && wrapped.getCause() != null
-                    ? wrapped.getCause()
-                    : failed;
+        // The stage is the one the orchestrator completes itself: its failure arrives unwrapped.
+        orchestrator.accept(event).whenComplete((ignored, failure) -> {
             if (failure == null) {
                 message.ack();
                 return;
