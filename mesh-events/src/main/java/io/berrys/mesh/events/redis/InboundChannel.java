@@ -1,8 +1,16 @@
 package io.berrys.mesh.events.redis;
 
 import io.berrys.mesh.events.EntryFields;
+import io.berrys.mesh.events.EventCodec;
+import io.berrys.mesh.events.EventType;
+import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.MalformedEventException;
+import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.RetryLaterException;
+import io.berrys.mesh.events.catalog.EventCatalog;
+import io.berrys.mesh.events.catalog.Result;
+import io.berrys.mesh.events.catalog.TaskFinished;
+import io.cloudevents.CloudEvent;
 import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.subscription.BackPressureStrategy;
@@ -553,9 +561,62 @@ final class InboundChannel {
             LOG.warnf(
                     "Moved entry %s of %s to %s after %d attempt(s): %s",
                     entry.id(), settings.stream(), settings.deadLetterStream(), delivery.attempt(), cappedReason);
-            queueAck(entry.id());
-            settle(entry.id());
+            answerRejectedCommand(entry, cappedReason).onComplete(answered -> {
+                queueAck(entry.id());
+                settle(entry.id());
+            });
         });
+    }
+
+    /**
+     * A dead-lettered {@code .triggered} command is answered with a failed {@code .finished} naming the reason, so
+     * the release it belongs to fails at once instead of waiting for the owner's start timeout. Best effort: the
+     * entry is in the dead-letter stream either way.
+     */
+    private Future<Void> answerRejectedCommand(StreamEntry entry, String reason) {
+        Map<String, String> fields = entry.fields() == null ? Map.of() : entry.fields();
+        String id = fields.get(EntryFields.ID);
+        EventType type = commandType(fields.get(EntryFields.TYPE));
+        if ("none".equals(settings.rejectionReplyStream()) || type == null || id == null || id.isBlank()) {
+            return Future.succeededFuture();
+        }
+        CloudEvent answer;
+        try {
+            answer = Events.of(
+                            type.task().type(Phase.FINISHED),
+                            settings.group(),
+                            new TaskFinished(
+                                    type.task().id(),
+                                    Result.FAIL,
+                                    "rejected by " + settings.group() + ": " + reason,
+                                    Map.of("rejected", true)))
+                    .id(id + ".finished")
+                    .releaseId(fields.get(EntryFields.RELEASE_ID))
+                    .triggeredId(id)
+                    .causationId(id)
+                    .subject(fields.get(EntryFields.SUBJECT))
+                    .build();
+        } catch (RuntimeException e) {
+            LOG.debugf("Not answering rejected entry %s: %s", entry.id(), e.getMessage());
+            return Future.succeededFuture();
+        }
+        Request add =
+                Request.cmd(Command.XADD).arg(settings.rejectionReplyStream()).arg("*");
+        EventCodec.toFields(answer).forEach((name, value) -> add.arg(name).arg(value));
+        return redis.send(add).transform(ar -> {
+            if (ar.failed()) {
+                LOG.warnf("Could not answer the rejected command %s: %s", id, describe(ar.cause()));
+            }
+            return Future.succeededFuture();
+        });
+    }
+
+    private static EventType commandType(String type) {
+        if (type == null || !EventCatalog.isKnown(type)) {
+            return null;
+        }
+        EventType parsed = EventType.parse(type);
+        return parsed.isTaskEvent() && parsed.phase() == Phase.TRIGGERED ? parsed : null;
     }
 
     private void flushAcks() {

@@ -20,7 +20,8 @@ record InboundSettings(
         long shutdownTimeoutMs,
         String startFrom,
         long metricsIntervalMs,
-        long maxHandlingMs) {
+        long maxHandlingMs,
+        String rejectionReplyStream) {
 
     InboundSettings {
         require(batchSize > 0, "batch-size must be positive");

@@ -124,6 +124,13 @@ import org.jboss.logging.Logger;
         defaultValue = "100000",
         description = "Approximate MAXLEN of the dead-letter stream")
 @ConnectorAttribute(
+        name = "rejection-reply-stream",
+        type = "string",
+        direction = INCOMING,
+        defaultValue = "mesh.transitions",
+        description = "Where a dead-lettered .triggered command is answered with a failed .finished naming the reason,"
+                + " so the release fails at once instead of waiting for its timeout; 'none' turns this off")
+@ConnectorAttribute(
         name = "start-from",
         type = "string",
         direction = INCOMING,
@@ -286,7 +293,8 @@ public class RedisStreamsConnector implements InboundConnector, OutboundConnecto
                 longValue(config, "shutdown-timeout-ms", 10_000),
                 config.getOptionalValue("start-from", String.class).orElse("0"),
                 longValue(config, "metrics-interval-ms", 5_000),
-                longValue(config, "max-handling-ms", 1_800_000));
+                longValue(config, "max-handling-ms", 1_800_000),
+                config.getOptionalValue("rejection-reply-stream", String.class).orElse(Streams.TRANSITIONS));
     }
 
     static OutboundSettings outboundSettings(Config config) {

@@ -4,11 +4,24 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berrys.mesh.events.EntryFields;
+import io.berrys.mesh.events.EventCodec;
+import io.berrys.mesh.events.EventSchema;
+import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.RetryLaterException;
+import io.berrys.mesh.events.Services;
+import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.catalog.Result;
+import io.berrys.mesh.events.catalog.RolloutTriggered;
+import io.berrys.mesh.events.catalog.TaskFinished;
 import io.berrys.mesh.events.idempotency.IdempotencyGuard;
 import io.berrys.mesh.events.testing.LocalServers;
 import io.cloudevents.CloudEvent;
 import io.smallrye.mutiny.Uni;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -168,6 +181,51 @@ class InboundChannelIT {
                         .item(() -> sideEffects
                                 .computeIfAbsent(eventId, id -> new AtomicInteger())
                                 .incrementAndGet()));
+    }
+
+    @Test
+    void aMalformedCommandIsDeadLetteredAndAnsweredAsFailedSoItsReleaseNeedNotTimeOut() {
+        String stream = ChannelHarness.uniqueStream("commands");
+        String answers = stream + ".answers";
+        Map<String, String> command = new java.util.HashMap<>(EventCodec.toFields(Events.of(
+                        Task.ROLLOUT.type(Phase.TRIGGERED),
+                        Services.COORDINATOR,
+                        new RolloutTriggered("staging", "planner", "1.2.0", "registry.local/planner:1.2.0", List.of()))
+                .releaseId("rel-42")
+                .build()));
+        command.put(EntryFields.DATA, "{\"environment\":\"staging\",\"service\":\"planner\",\"version\":\"1.2.0\"}");
+        Request add = Request.cmd(Command.XADD).arg(stream).arg("*");
+        command.forEach((name, value) -> add.arg(name).arg(value));
+        harness.send(add);
+        List<Message<?>> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+        harness.inboundChannel(TestSettings.incoming(stream, "a")
+                        .rejectionReplyStream(answers)
+                        .build())
+                .messages()
+                .subscribe()
+                .with(handled::add);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> harness.length(answers) == 1);
+        Response entries =
+                harness.send(Request.cmd(Command.XRANGE).arg(answers).arg("-").arg("+"));
+        Map<String, String> fields = new java.util.HashMap<>();
+        Response pairs = entries.get(0).get(1);
+        for (int i = 0; i < pairs.size(); i += 2) {
+            fields.put(pairs.get(i).toString(), pairs.get(i + 1).toString());
+        }
+        CloudEvent answer = EventCodec.fromFields(fields, EventSchema.MAX_ENTRY_BYTES);
+        TaskFinished finished = Events.payload(answer, TaskFinished.class);
+        assertEquals("mesh.rollout.finished", answer.getType());
+        assertEquals(command.get(EntryFields.ID), Events.triggeredId(answer));
+        assertEquals("rel-42", Events.releaseId(answer));
+        assertEquals(Result.FAIL, finished.result());
+        assertTrue(
+                finished.message().contains("rejected by it-group")
+                        && finished.message().contains("'image' is required"),
+                finished.message());
+        assertEquals(1, harness.length(stream + ".dlq"));
+        assertTrue(handled.isEmpty(), "a malformed command never reaches the handler");
+        await().atMost(Duration.ofSeconds(5)).until(() -> harness.pending(stream, "it-group") == 0);
     }
 
     @Test

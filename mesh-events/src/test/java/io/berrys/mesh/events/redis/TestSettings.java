@@ -10,6 +10,7 @@ final class TestSettings {
     int maxAttempts = 5;
     long reclaimIdleMs = 30_000;
     long shutdownTimeoutMs = 5_000;
+    private String rejectionReplyStream = "none";
 
     static TestSettings incoming(String stream, String consumer) {
         TestSettings settings = new TestSettings();
@@ -25,6 +26,11 @@ final class TestSettings {
 
     TestSettings reclaimIdleMs(long value) {
         reclaimIdleMs = value;
+        return this;
+    }
+
+    TestSettings rejectionReplyStream(String value) {
+        rejectionReplyStream = value;
         return this;
     }
 
@@ -53,6 +59,7 @@ final class TestSettings {
                 shutdownTimeoutMs,
                 "0",
                 200,
-                60_000);
+                60_000,
+                rejectionReplyStream);
     }
 }

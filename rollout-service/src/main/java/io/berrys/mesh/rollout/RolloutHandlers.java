@@ -1,0 +1,287 @@
+package io.berrys.mesh.rollout;
+
+import io.berrys.mesh.events.EventType;
+import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.MalformedEventException;
+import io.berrys.mesh.events.Phase;
+import io.berrys.mesh.events.RetryLaterException;
+import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.catalog.DecommissionTriggered;
+import io.berrys.mesh.events.catalog.ReleaseCommand;
+import io.berrys.mesh.events.catalog.RollbackTriggered;
+import io.berrys.mesh.events.catalog.RolloutTriggered;
+import io.berrys.mesh.events.catalog.TaskFinished;
+import io.berrys.mesh.events.catalog.TaskProgressed;
+import io.berrys.mesh.events.catalog.TaskStarted;
+import io.berrys.mesh.rollout.engine.ActiveRollouts;
+import io.berrys.mesh.rollout.engine.Outcome;
+import io.berrys.mesh.rollout.engine.Reporter;
+import io.berrys.mesh.rollout.engine.RolloutEngine;
+import io.berrys.mesh.rollout.kube.Marks;
+import io.berrys.mesh.rollout.kube.RolloutRejected;
+import io.cloudevents.CloudEvent;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.net.InetAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.OnOverflow;
+import org.jboss.logging.Logger;
+
+/**
+ * The rollout-service's commands: rollouts from {@code mesh.rollout}, rollbacks from {@code mesh.priority} (so they
+ * never wait behind rollouts), decommissions from {@code mesh.decommission}, and from {@code mesh.transitions} the
+ * verification results and aborts running rollouts wait for. A command is acknowledged once its finished event is
+ * written; until then a crash leaves it pending and the connector hands it out again, to resume.
+ */
+@ApplicationScoped
+public class RolloutHandlers {
+
+    private static final Logger LOG = Logger.getLogger(RolloutHandlers.class);
+    /** A Kubernetes API that cannot be reached is waited out; the command itself is fine. */
+    private static final long API_RETRY_MS = 2_000;
+
+    private final RolloutEngine engine;
+    private final ActiveRollouts active;
+    private final RolloutConfig config;
+    private final Emitter<CloudEvent> replies;
+    private final String agent;
+    private final ExecutorService workers = Executors.newCachedThreadPool(new java.util.concurrent.ThreadFactory() {
+        private final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable task) {
+            Thread thread = new Thread(task, "rollout-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        }
+    });
+
+    public RolloutHandlers(
+            RolloutEngine engine,
+            ActiveRollouts active,
+            RolloutConfig config,
+            @Channel("replies") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> replies) {
+        this.engine = engine;
+        this.active = active;
+        this.config = config;
+        this.replies = replies;
+        this.agent = Marks.SERVICE_NAME + "@" + hostName();
+    }
+
+    @Incoming("rollouts")
+    public CompletionStage<Void> rollout(CloudEvent command) {
+        if (!command.getType().equals(Task.ROLLOUT.type(Phase.TRIGGERED))) {
+            throw new MalformedEventException("mesh.rollout carries only rollout commands, got " + command.getType());
+        }
+        RolloutTriggered request = payloadOrFinishFailed(command, RolloutTriggered.class);
+        return run(
+                command,
+                reporter -> engine.rollout(
+                        new RolloutEngine.Command(Events.releaseId(command), command.getId(), request), reporter));
+    }
+
+    @Incoming("rollbacks")
+    public CompletionStage<Void> rollback(CloudEvent command) {
+        long readNanos = System.nanoTime();
+        if (!command.getType().equals(Task.ROLLBACK.type(Phase.TRIGGERED))) {
+            throw new MalformedEventException("mesh.priority carries only rollback commands, got " + command.getType());
+        }
+        RollbackTriggered request = payloadOrFinishFailed(command, RollbackTriggered.class);
+        return run(
+                command,
+                reporter -> engine.rollback(
+                        Events.releaseId(command),
+                        command.getId(),
+                        request.environment(),
+                        request.service(),
+                        request.reason(),
+                        readNanos,
+                        reporter));
+    }
+
+    @Incoming("decommissions")
+    public CompletionStage<Void> decommission(CloudEvent command) {
+        if (!command.getType().equals(Task.DECOMMISSION.type(Phase.TRIGGERED))) {
+            throw new MalformedEventException(
+                    "mesh.decommission carries only decommission commands, got " + command.getType());
+        }
+        DecommissionTriggered request = payloadOrFinishFailed(command, DecommissionTriggered.class);
+        return run(command, reporter -> engine.decommission(request.environment(), request.service()));
+    }
+
+    /** Verification results and aborts for rollouts running here; everything else on the stream is not ours. */
+    @Incoming("transitions")
+    public void transition(CloudEvent event) {
+        String type = event.getType();
+        if (type.equals(Task.VERIFICATION.type(Phase.FINISHED)) && Events.triggeredId(event) != null) {
+            active.verdict(Events.triggeredId(event), Events.payload(event, TaskFinished.class));
+        } else if (type.equals(EventType.RELEASE_COMMAND) && Events.releaseId(event) != null) {
+            ReleaseCommand command = Events.payload(event, ReleaseCommand.class);
+            if (command.command() == ReleaseCommand.Command.ABORT) {
+                active.stopRelease(Events.releaseId(event), "aborted by " + command.requestedBy());
+            }
+        }
+    }
+
+    @Scheduled(
+            every = "${mesh.rollout.housekeeping-interval}",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            delayed = "5s")
+    void housekeeping() {
+        try {
+            engine.housekeeping();
+        } catch (KubernetesClientException e) {
+            LOG.warnf("Housekeeping of retired versions failed, next round retries: %s", e.getMessage());
+        }
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        workers.shutdownNow();
+    }
+
+    private interface Work {
+        Outcome run(Reporter reporter) throws Exception;
+    }
+
+    /**
+     * Runs a task on a worker thread: started, the work, finished. Completes (so the entry is acknowledged) only
+     * after finished is written; an unreachable API is retried by the connector, which re-runs the idempotent work.
+     */
+    private CompletionStage<Void> run(CloudEvent command, Work work) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        workers.execute(() -> {
+            EventReporter reporter = new EventReporter(command);
+            try {
+                send(Events.replyTo(
+                                command, Phase.STARTED, Marks.SERVICE_NAME, new TaskStarted(task(command), agent, null))
+                        .id(command.getId() + ".started")
+                        .build());
+                Outcome outcome = work.run(reporter);
+                finish(command, outcome).whenComplete((ignored, failure) -> complete(done, failure));
+            } catch (RolloutRejected e) {
+                finish(command, Outcome.fail(e.getMessage(), java.util.Map.of("trafficMoved", false)))
+                        .whenComplete((ignored, failure) -> complete(done, failure));
+            } catch (KubernetesClientException e) {
+                LOG.warnf("Kubernetes API call failed during %s: %s", command.getType(), e.getMessage());
+                done.completeExceptionally(
+                        new RetryLaterException("Kubernetes API unavailable: " + e.getMessage(), API_RETRY_MS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                done.completeExceptionally(new RetryLaterException("stopped while handling", API_RETRY_MS));
+            } catch (Exception e) {
+                LOG.errorf(e, "Handling %s %s failed", command.getType(), command.getId());
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    private static void complete(CompletableFuture<Void> done, Throwable failure) {
+        if (failure == null) {
+            done.complete(null);
+        } else {
+            done.completeExceptionally(
+                    new RetryLaterException("finished event not written: " + failure.getMessage(), API_RETRY_MS));
+        }
+    }
+
+    private CompletionStage<Void> finish(CloudEvent command, Outcome outcome) {
+        LOG.infof("%s %s: %s", command.getType(), outcome.result(), outcome.message());
+        return send(Events.replyTo(
+                        command,
+                        Phase.FINISHED,
+                        Marks.SERVICE_NAME,
+                        new TaskFinished(task(command), outcome.result(), outcome.message(), outcome.details()))
+                .id(command.getId() + ".finished")
+                .build());
+    }
+
+    /**
+     * A command whose data does not parse still names its release: it is finished as failed with the reason, so
+     * the release does not wait for a timeout, and then dead-lettered.
+     */
+    private <T> T payloadOrFinishFailed(CloudEvent command, Class<T> type) {
+        try {
+            return Events.payload(command, type);
+        } catch (MalformedEventException e) {
+            try {
+                finish(command, Outcome.fail("rejected: " + e.getMessage(), java.util.Map.of("trafficMoved", false)))
+                        .toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS);
+            } catch (Exception notWritten) {
+                LOG.warnf("Could not report the rejected %s %s: %s", command.getType(), command.getId(), notWritten);
+            }
+            throw e;
+        }
+    }
+
+    private CompletionStage<Void> send(CloudEvent event) {
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        replies.send(Message.of(event)
+                .withAck(() -> {
+                    written.complete(null);
+                    return CompletableFuture.completedFuture(null);
+                })
+                .withNack(failure -> {
+                    written.completeExceptionally(failure);
+                    return CompletableFuture.completedFuture(null);
+                }));
+        return written;
+    }
+
+    private static String task(CloudEvent command) {
+        return EventType.parse(command.getType()).task().id();
+    }
+
+    private final class EventReporter implements Reporter {
+        private final CloudEvent command;
+        private long lastSentNanos = System.nanoTime();
+
+        EventReporter(CloudEvent command) {
+            this.command = command;
+        }
+
+        @Override
+        public void progressed(String step, Integer percent, String message) {
+            lastSentNanos = System.nanoTime();
+            send(Events.replyTo(
+                            command,
+                            Phase.PROGRESSED,
+                            Marks.SERVICE_NAME,
+                            new TaskProgressed(task(command), step, percent, message))
+                    .build());
+        }
+
+        @Override
+        public void heartbeat(String message) {
+            if (System.nanoTime() - lastSentNanos >= config.heartbeat().toNanos()) {
+                progressed("heartbeat", null, message);
+            }
+        }
+
+        @Override
+        public void command(CloudEvent event) {
+            send(event);
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+}
