@@ -18,7 +18,6 @@ import io.quarkus.redis.datasource.stream.StreamRange;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /** The test's side of the streams: writes commands as the coordinator would and reads what the service answered. */
 final class Bus {
@@ -46,12 +45,13 @@ final class Bus {
         return command;
     }
 
-    CloudEvent rollback(String environment, String service, String reason) {
+    /** A rollback as the coordinator or the monitor-service sends it, naming the release it judges. */
+    CloudEvent rollback(String environment, String service, String reason, CloudEvent rollout) {
         CloudEvent command = Events.of(
                         Task.ROLLBACK.type(Phase.TRIGGERED),
                         Services.COORDINATOR,
                         new RollbackTriggered(environment, service, reason, "it"))
-                .releaseId("rel-" + service + "-rollback-" + UUID.randomUUID())
+                .releaseId(Events.releaseId(rollout))
                 .build();
         write(PRIORITY, command);
         return command;

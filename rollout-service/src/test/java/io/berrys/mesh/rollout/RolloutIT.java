@@ -206,7 +206,7 @@ class RolloutIT {
         CloudEvent rollout =
                 bus.rollout("slow", "orchestrator", "4.1.0", "registry.local/orchestrator:4.1.0", List.of());
         bus.awaitStep(rollout, "traffic-10", WITHIN);
-        CloudEvent rollback = bus.rollback("slow", "orchestrator", "HighErrorRate firing");
+        CloudEvent rollback = bus.rollback("slow", "orchestrator", "HighErrorRate firing", rollout);
 
         TaskFinished rolledBack = bus.finished(rollback, WITHIN);
         assertThat(rolledBack.result()).as(rolledBack.message()).isEqualTo(Result.PASS);
@@ -223,6 +223,13 @@ class RolloutIT {
         assertThat(stopped.result()).isEqualTo(Result.FAIL);
         assertThat(stopped.message()).contains("HighErrorRate firing");
         assertThat(stopped.details()).containsEntry("trafficMoved", true);
+
+        // The coordinator answers the failed rollout with a rollback of its own: already done, so it passes.
+        CloudEvent coordinatorRollback =
+                bus.rollback("slow", "orchestrator", "rollout failed after traffic moved", rollout);
+        TaskFinished again = bus.finished(coordinatorRollback, WITHIN);
+        assertThat(again.result()).as(again.message()).isEqualTo(Result.PASS);
+        assertThat(again.message()).contains("already rolled back: traffic is on orchestrator");
     }
 
     @Test
@@ -253,7 +260,7 @@ class RolloutIT {
         CloudEvent rollout = bus.rollout("gw", "agents", "5.1.0", "registry.local/agents:5.1.0", List.of());
         assertThat(bus.finished(rollout, WITHIN).result()).isEqualTo(Result.PASS);
 
-        CloudEvent rollback = bus.rollback("gw", "agents", "latency p99 above 2 s");
+        CloudEvent rollback = bus.rollback("gw", "agents", "latency p99 above 2 s", rollout);
         TaskFinished finished = bus.finished(rollback, WITHIN);
 
         assertThat(finished.result()).as(finished.message()).isEqualTo(Result.PASS);
@@ -347,6 +354,32 @@ class RolloutIT {
 
         @Override
         public void command(CloudEvent event) {}
+    }
+
+    @Test
+    void aRollbackAfterTheWindowRedeploysThePreviousVersionThroughTheNormalPath() {
+        platform.install("brief", "late", "8.0.0");
+        CloudEvent rollout = bus.rollout("brief", "late", "8.1.0", "registry.local/late:8.1.0", List.of());
+        assertThat(bus.finished(rollout, WITHIN).result()).isEqualTo(Result.PASS);
+        await().atMost(WITHIN).until(() -> platform.replicas("brief", "late") == 0);
+
+        CloudEvent rollback = bus.rollback("brief", "late", "customer reports", rollout);
+        TaskFinished finished = bus.finished(rollback, WITHIN);
+
+        assertThat(finished.result()).as(finished.message()).isEqualTo(Result.PASS);
+        assertThat(finished.message())
+                .contains("the rollback window of late closed at")
+                .contains("redeployed 8.0.0 through the normal path");
+        assertThat(bus.steps(rollback)).containsSubsequence("redeploying-previous", "smoke-passed", "traffic-10");
+        assertThat(platform.deployment("brief", "late-blue")
+                        .getSpec()
+                        .getTemplate()
+                        .getSpec()
+                        .getContainers()
+                        .get(0)
+                        .getImage())
+                .isEqualTo("registry.local/late:8.0.0");
+        assertThat(platform.routeWeights("brief", "late")).containsEntry("late-blue", 100);
     }
 
     @Test

@@ -727,6 +727,21 @@ public class RolloutEngine {
                         phase(deployment) == PROMOTED && "true".equals(annotation(deployment, Marks.ACTIVE)))
                 .findFirst();
         if (promoted.isEmpty()) {
+            // A rollout that failed after moving traffic sent it back itself; the coordinator's rollback that
+            // follows finds the work done.
+            Optional<Deployment> rolledBack = deployments.stream()
+                    .filter(deployment -> phase(deployment) == ROLLED_BACK)
+                    .filter(deployment ->
+                            releaseId == null || releaseId.equals(annotation(deployment, Marks.RELEASE_ID)))
+                    .findFirst();
+            if (rolledBack.isPresent()) {
+                Deployment green = rolledBack.get();
+                String active = annotation(green, Marks.REPLACES);
+                return Outcome.pass(
+                        "already rolled back: traffic is on " + active + " and "
+                                + green.getMetadata().getName() + " is scaled to zero",
+                        Map.of("active", String.valueOf(active), "trafficRestoredMs", 0));
+            }
             return Outcome.fail(
                     "nothing to roll back: no rollout of " + service + " in " + namespace + " is in flight or promoted",
                     Map.of());
