@@ -23,6 +23,7 @@ import io.cloudevents.CloudEvent;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.net.InetAddress;
@@ -123,6 +124,7 @@ public class RolloutHandlers {
 
     /** Verification results and aborts for rollouts running here; everything else on the stream is not ours. */
     @Incoming("transitions")
+    @Blocking(ordered = false)
     public void transition(CloudEvent event) {
         String type = event.getType();
         if (type.equals(Task.VERIFICATION.type(Phase.FINISHED)) && Events.triggeredId(event) != null) {
@@ -130,7 +132,9 @@ public class RolloutHandlers {
         } else if (type.equals(EventType.RELEASE_COMMAND) && Events.releaseId(event) != null) {
             ReleaseCommand command = Events.payload(event, ReleaseCommand.class);
             if (command.command() == ReleaseCommand.Command.ABORT) {
-                active.stopRelease(Events.releaseId(event), "aborted by " + command.requestedBy());
+                String reason = "aborted by " + command.requestedBy();
+                active.stopRelease(Events.releaseId(event), reason);
+                engine.recordAbort(Events.releaseId(event), reason);
             }
         }
     }

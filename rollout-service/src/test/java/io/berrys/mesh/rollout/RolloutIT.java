@@ -255,6 +255,33 @@ class RolloutIT {
     }
 
     @Test
+    void anAbortRecordedOnTheDeploymentStopsARolloutThatNeverHeardIt() throws Exception {
+        platform.install("slow", "elsewhere", "1.0.0");
+        RolloutEngine.Command command = new RolloutEngine.Command(
+                "rel-elsewhere",
+                "trigger-elsewhere",
+                new RolloutTriggered("slow", "elsewhere", "1.1.0", "registry.local/elsewhere:1.1.0", List.of()));
+        RecordingReporter reporter = new RecordingReporter(null);
+        java.util.concurrent.CompletableFuture<Outcome> running =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return engine.rollout(command, reporter);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+        await().atMost(WITHIN).until(() -> reporter.steps.contains("traffic-10"));
+
+        // As another replica receiving the abort would: only the annotation, no signal to this rollout.
+        engine.recordAbort("rel-elsewhere", "aborted by bob");
+
+        Outcome outcome = running.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(outcome.result()).isEqualTo(Result.FAIL);
+        assertThat(outcome.message()).contains("aborted by bob", "traffic back on elsewhere");
+        assertThat(platform.routeWeights("slow", "elsewhere")).containsEntry("elsewhere-blue", 100);
+    }
+
+    @Test
     void aRollbackInsideTheWindowReturnsToTheWarmBlue() {
         platform.install("gw", "agents", "5.0.0");
         CloudEvent rollout = bus.rollout("gw", "agents", "5.1.0", "registry.local/agents:5.1.0", List.of());

@@ -590,7 +590,7 @@ public class RolloutEngine {
                 if (left <= 0) {
                     return false;
                 }
-                if (signal.awaitStop(Math.min(left, config.heartbeat().toMillis()))) {
+                if (signal.awaitStop(Math.min(left, config.heartbeat().toMillis())) || abortRecorded() != null) {
                     return true;
                 }
                 reporter.heartbeat(what);
@@ -600,6 +600,9 @@ public class RolloutEngine {
         private Outcome stopIfAsked() {
             String reason = signal.stopReason();
             if (reason == null) {
+                reason = abortRecorded();
+            }
+            if (reason == null) {
                 return null;
             }
             if (signal.trafficRestored()) {
@@ -608,6 +611,17 @@ public class RolloutEngine {
                 return outcome;
             }
             return rollBack(reason, System.nanoTime());
+        }
+
+        /** An abort that reached another replica, or this one before the rollout resumed, is kept on green. */
+        private String abortRecorded() {
+            String reason = cluster.deployment(namespace, greenName)
+                    .map(deployment -> annotation(deployment, Marks.ABORT))
+                    .orElse(null);
+            if (reason != null) {
+                signal.stop(reason, false);
+            }
+            return reason;
         }
 
         /** Traffic back to blue first (one call), then green scaled down; the outcome says how long it took. */
@@ -823,6 +837,22 @@ public class RolloutEngine {
         return Outcome.pass(outcome, details);
     }
 
+    /**
+     * Records an abort on the release's rollout in flight, wherever it runs: the replica running it sees it within
+     * a heartbeat, and a rollout resumed after a crash sees it before its next step.
+     */
+    public void recordAbort(String releaseId, String reason) {
+        for (Deployment deployment : cluster.managedDeployments()) {
+            Marks.Phase phase = phase(deployment);
+            if (phase != null && phase.inFlight() && releaseId.equals(annotation(deployment, Marks.RELEASE_ID))) {
+                cluster.annotate(
+                        deployment.getMetadata().getNamespace(),
+                        deployment.getMetadata().getName(),
+                        Map.of(Marks.ABORT, reason));
+            }
+        }
+    }
+
     // ------------------------------------------------------------------------------------------ decommission
 
     /** Confirms when the previous version stops being warm and when it is deleted; housekeeping carries it out. */
@@ -860,7 +890,7 @@ public class RolloutEngine {
     /** Scales down previous versions whose window has passed and deletes those past their retention. */
     public void housekeeping() {
         Instant now = Instant.now();
-        for (Deployment deployment : cluster.retiredDeployments()) {
+        for (Deployment deployment : cluster.managedDeployments()) {
             if ("true".equals(annotation(deployment, Marks.ACTIVE))) {
                 continue;
             }

@@ -49,8 +49,8 @@ public class Cluster {
                 .getItems();
     }
 
-    /** Deployments in any namespace the rollout-service retired (kept warm, then scaled down, then deleted). */
-    public List<Deployment> retiredDeployments() {
+    /** Deployments in any namespace the rollout-service manages: new versions and retired previous ones. */
+    public List<Deployment> managedDeployments() {
         return client.apps()
                 .deployments()
                 .inAnyNamespace()

@@ -43,6 +43,8 @@ public final class Marks {
     public static final String PREVIOUS_IMAGE = PREFIX + "previous-image";
 
     public static final String PREVIOUS_VERSION = PREFIX + "previous-version";
+    /** Why the release was aborted: the rollout stops at its next check and sends traffic back. */
+    public static final String ABORT = PREFIX + "abort";
     /** How the rollout ended, for a redelivered command to answer the same. */
     public static final String OUTCOME = PREFIX + "outcome";
 
