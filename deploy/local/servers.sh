@@ -16,7 +16,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 
 usage() {
     cat >&2 <<'EOF'
-Usage: deploy/local/servers.sh {start|stop|status|restart|env} [redis|postgres|all]   (default: all)
+Usage: deploy/local/servers.sh {start|stop|status|restart|env} [redis|postgres|monitoring|all]   (default: all)
 
   start    start the server(s) if not running (idempotent), print "name=url" lines;
            'start all' (re)writes $MESH_LOCAL_DIR/servers.env (same as 'env all'),
@@ -527,6 +527,37 @@ pg_status() {
     return 3
 }
 
+# ---------------------------------------------------------------- monitoring
+# Prometheus and Alertmanager are not kept running: the tests start their own on free ports, with configurations
+# of their own. This target only makes sure the Debian packages (and promtool, amtool) are installed.
+
+monitoring_tools=(prometheus promtool prometheus-alertmanager amtool)
+
+monitoring_missing() {
+    local tool
+    for tool in "${monitoring_tools[@]}"; do
+        command -v "$tool" >/dev/null 2>&1 || return 0
+    done
+    return 1
+}
+
+monitoring_install() {
+    if monitoring_missing; then
+        apt_install prometheus prometheus-alertmanager
+        monitoring_missing && die "prometheus / prometheus-alertmanager installed but ${monitoring_tools[*]} not all on PATH"
+    fi
+    log "monitoring tools installed: $(prometheus --version 2>&1 | head -n1 | cut -d' ' -f1-3), $(prometheus-alertmanager --version 2>&1 | head -n1 | cut -d' ' -f1-3)"
+    echo "monitoring=installed"
+}
+
+monitoring_status() {
+    if monitoring_missing; then
+        log "monitoring tools are not installed (deploy/local/servers.sh start monitoring)"
+        return 3
+    fi
+    echo "monitoring=installed"
+}
+
 # ---------------------------------------------------------------- env output
 
 print_env() {
@@ -612,7 +643,8 @@ main() {
     case $target in
     redis) targets=(redis) ;;
     postgres | postgresql | pg) targets=(postgres) ;;
-    all) targets=(redis postgres) ;;
+    monitoring) targets=(monitoring) ;;
+    all) targets=(redis postgres monitoring) ;;
     *)
         log "unknown target '$target'"
         usage
@@ -625,7 +657,7 @@ main() {
     start)
         lock
         for t in "${targets[@]}"; do
-            case $t in redis) redis_start ;; postgres) pg_start ;; esac
+            case $t in redis) redis_start ;; postgres) pg_start ;; monitoring) monitoring_install ;; esac
         done
         maybe_write_env_file "$target"
         ;;
@@ -641,7 +673,7 @@ main() {
             case $t in redis) redis_stop ;; postgres) pg_stop ;; esac
         done
         for t in "${targets[@]}"; do
-            case $t in redis) redis_start ;; postgres) pg_start ;; esac
+            case $t in redis) redis_start ;; postgres) pg_start ;; monitoring) monitoring_install ;; esac
         done
         maybe_write_env_file "$target"
         ;;
@@ -650,6 +682,7 @@ main() {
             case $t in
             redis) redis_status || rc=3 ;;
             postgres) pg_status || rc=3 ;;
+            monitoring) monitoring_status || rc=3 ;;
             esac
         done
         exit "$rc"
