@@ -9,6 +9,8 @@ import io.berrys.mesh.coordinator.store.ReleaseMapper;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.catalog.TaskFinished;
 import io.cloudevents.CloudEvent;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -18,6 +20,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
 
@@ -36,9 +39,25 @@ public class Sweeper {
     private final Pipelines pipelines;
     private final Duration outageGrace;
     private volatile Instant timeoutsSuspendedUntil = Instant.EPOCH;
+    /** Releases past their stage deadline at the last sweep; they are failed in the same sweep, so 0 normally. */
+    private final AtomicLong overdue = new AtomicLong();
+    /** When a sweep last completed; the MeshReleaseStuck alert fires when this stops moving. */
+    private final AtomicLong lastSweepEpochSeconds =
+            new AtomicLong(Instant.now().getEpochSecond());
 
-    public Sweeper(Orchestrator orchestrator, OutboxRelay relay, CoordinatorConfig config, Pipelines pipelines) {
+    public Sweeper(
+            Orchestrator orchestrator,
+            OutboxRelay relay,
+            CoordinatorConfig config,
+            Pipelines pipelines,
+            MeterRegistry registry) {
         this.orchestrator = orchestrator;
+        Gauge.builder("mesh.releases.overdue", overdue, AtomicLong::get)
+                .description("Releases past their stage deadline found by the last timeout sweep")
+                .register(registry);
+        Gauge.builder("mesh.coordinator.last.sweep.timestamp.seconds", lastSweepEpochSeconds, AtomicLong::get)
+                .description("When the coordinator's timeout sweep last completed (Unix time)")
+                .register(registry);
         this.pipelines = pipelines;
         this.relay = relay;
         this.outageGrace = config.outageGrace();
@@ -53,6 +72,7 @@ public class Sweeper {
                 .chain(this::rollbacks)
                 .chain(this::windows)
                 .chain(relay::resendStale)
+                .invoke(() -> lastSweepEpochSeconds.set(Instant.now().getEpochSecond()))
                 .onFailure()
                 .recoverWithUni(failure -> {
                     // Reports that arrived while the store was down are still being retried; they must land
@@ -76,6 +96,7 @@ public class Sweeper {
                 .transactions()
                 .inTransaction(() -> ReleaseEntity.<ReleaseEntity>list(
                         "from ReleaseEntity r left join fetch r.stages where r.stageDeadline < ?1", now))
+                .invoke(candidates -> overdue.set(candidates.size()))
                 .chain(candidates -> failOverdue(
                         candidates,
                         release -> release.overdueStage(orchestrator.pipelineOf(release), now)

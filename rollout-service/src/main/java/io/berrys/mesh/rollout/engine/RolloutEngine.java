@@ -461,6 +461,7 @@ public class RolloutEngine {
                         .id(id)
                         .releaseId(command.releaseId())
                         .causationId(command.triggeredId())
+                        .subject(command.request().environment() + "/" + target.service())
                         .build());
                 reporter.progressed("verifying-" + percent, percent, "waiting for verification at " + percent + " %");
                 long deadline = System.nanoTime() + config.stepCheckTimeout().toNanos();
