@@ -16,7 +16,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 
 usage() {
     cat >&2 <<'EOF'
-Usage: deploy/local/servers.sh {start|stop|status|restart|env} [redis|postgres|monitoring|all]   (default: all)
+Usage: deploy/local/servers.sh {start|stop|status|restart|env} [redis|postgres|monitoring|moto|all]   (default: all)
 
   start    start the server(s) if not running (idempotent), print "name=url" lines;
            'start all' (re)writes $MESH_LOCAL_DIR/servers.env (same as 'env all'),
@@ -558,6 +558,110 @@ monitoring_status() {
     echo "monitoring=installed"
 }
 
+# ---------------------------------------------------------------- moto (AWS APIs: S3, RDS, ...)
+# The moto server from pip, pinned, on a free loopback port chosen at first start and kept in $MOTO_DIR/port.
+# MESH_AWS_ENDPOINT set to an existing endpoint means "use that, start nothing".
+
+MOTO_VERSION=5.2.5
+MOTO_DIR="$MESH_LOCAL_DIR/moto"
+MOTO_PIDFILE="$MOTO_DIR/moto.pid"
+MOTO_LOG="$MOTO_DIR/moto.log"
+EXT_AWS_ENDPOINT=${MESH_AWS_ENDPOINT:-}
+
+moto_port() {
+    if [[ -n ${MESH_MOTO_PORT:-} ]]; then
+        echo "$MESH_MOTO_PORT"
+    elif [[ -s $MOTO_DIR/port ]]; then
+        cat "$MOTO_DIR/port"
+    fi
+}
+
+moto_pid() {
+    local pid
+    [[ -s $MOTO_PIDFILE ]] || return 0
+    pid=$(cat "$MOTO_PIDFILE")
+    if kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
+}
+
+moto_answers() {
+    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/moto-api/" 2>/dev/null
+}
+
+need_moto() {
+    if command -v moto_server >/dev/null 2>&1 && moto_server --help >/dev/null 2>&1; then
+        return 0
+    fi
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-pip
+    log "installing the moto server (pip install moto[server]==$MOTO_VERSION)"
+    python3 -m pip install --quiet "moto[server]==$MOTO_VERSION" >&2 ||
+        python3 -m pip install --quiet --break-system-packages "moto[server]==$MOTO_VERSION" >&2 ||
+        die "pip install moto[server]==$MOTO_VERSION failed"
+    hash -r
+    command -v moto_server >/dev/null 2>&1 || die "moto installed but moto_server is not on PATH"
+}
+
+moto_start() {
+    if [[ -n $EXT_AWS_ENDPOINT ]]; then
+        log "MESH_AWS_ENDPOINT is set ($EXT_AWS_ENDPOINT): using it, not starting moto"
+        echo "moto=$EXT_AWS_ENDPOINT"
+        return 0
+    fi
+    need_moto
+    mkdir -p "$MOTO_DIR"
+    local port
+    port=$(moto_port)
+    if [[ -n $port && -n $(moto_pid) ]] && moto_answers "$port"; then
+        log "moto already running on 127.0.0.1:$port (pid $(moto_pid))"
+        echo "moto=http://127.0.0.1:$port"
+        return 0
+    fi
+    if [[ -z $port ]] || port_open 127.0.0.1 "$port"; then
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    fi
+    echo "$port" >"$MOTO_DIR/port"
+    log "starting moto_server $MOTO_VERSION on 127.0.0.1:$port (log $MOTO_LOG)"
+    nohup moto_server -H 127.0.0.1 -p "$port" >"$MOTO_LOG" 2>&1 </dev/null 9>&- &
+    echo $! >"$MOTO_PIDFILE"
+    local deadline=$((SECONDS + 60))
+    until moto_answers "$port"; do
+        if ((SECONDS >= deadline)); then
+            fail "moto_server did not answer on 127.0.0.1:$port within 60s" "$MOTO_LOG"
+        fi
+        [[ -n $(moto_pid) ]] || fail "moto_server exited right after starting (port $port)" "$MOTO_LOG"
+        sleep 0.3
+    done
+    log "moto is up on 127.0.0.1:$port (pid $(moto_pid))"
+    echo "moto=http://127.0.0.1:$port"
+}
+
+moto_stop() {
+    local pid
+    pid=$(moto_pid)
+    if [[ -z $pid ]]; then
+        log "moto is not running"
+        return 0
+    fi
+    log "stopping moto (pid $pid)"
+    kill "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + 15))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$MOTO_PIDFILE"
+}
+
+moto_status() {
+    local port
+    port=$(moto_port)
+    if [[ -n $EXT_AWS_ENDPOINT ]]; then
+        echo "moto=$EXT_AWS_ENDPOINT"
+    elif [[ -n $port && -n $(moto_pid) ]] && moto_answers "$port"; then
+        echo "moto=http://127.0.0.1:$port"
+    else
+        log "moto is not running (deploy/local/servers.sh start moto)"
+        return 3
+    fi
+}
+
 # ---------------------------------------------------------------- env output
 
 print_env() {
@@ -597,6 +701,20 @@ print_env() {
             printf 'export MESH_PG_USER=%q\n' "$user"
             printf 'export MESH_PG_PASSWORD=%q\n' "$pw"
             ;;
+        moto)
+            local endpoint=$EXT_AWS_ENDPOINT port
+            if [[ -z $endpoint ]]; then
+                port=$(moto_port)
+                [[ -z $port ]] || endpoint="http://127.0.0.1:$port"
+            fi
+            if [[ -n $endpoint ]]; then
+                printf 'export MESH_AWS_ENDPOINT=%q\n' "$endpoint"
+                # moto accepts any credentials; a real endpoint brings its own through the usual AWS variables.
+                if [[ -z $EXT_AWS_ENDPOINT ]]; then
+                    printf 'export AWS_ACCESS_KEY_ID=mesh-local\nexport AWS_SECRET_ACCESS_KEY=mesh-local\n'
+                fi
+            fi
+            ;;
         esac
     done
 }
@@ -607,7 +725,7 @@ write_env_file() {
         umask 077
         {
             echo "# written by deploy/local/servers.sh start -- source it or eval it"
-            print_env redis postgres
+            print_env redis postgres moto
         } >"$f.tmp.$$"
     )
     mv -f "$f.tmp.$$" "$f"
@@ -644,7 +762,8 @@ main() {
     redis) targets=(redis) ;;
     postgres | postgresql | pg) targets=(postgres) ;;
     monitoring) targets=(monitoring) ;;
-    all) targets=(redis postgres monitoring) ;;
+    moto) targets=(moto) ;;
+    all) targets=(redis postgres monitoring moto) ;;
     *)
         log "unknown target '$target'"
         usage
@@ -657,23 +776,23 @@ main() {
     start)
         lock
         for t in "${targets[@]}"; do
-            case $t in redis) redis_start ;; postgres) pg_start ;; monitoring) monitoring_install ;; esac
+            case $t in redis) redis_start ;; postgres) pg_start ;; monitoring) monitoring_install ;; moto) moto_start ;; esac
         done
         maybe_write_env_file "$target"
         ;;
     stop)
         lock
         for t in "${targets[@]}"; do
-            case $t in redis) redis_stop ;; postgres) pg_stop ;; esac
+            case $t in redis) redis_stop ;; postgres) pg_stop ;; moto) moto_stop ;; esac
         done
         ;;
     restart)
         lock
         for t in "${targets[@]}"; do
-            case $t in redis) redis_stop ;; postgres) pg_stop ;; esac
+            case $t in redis) redis_stop ;; postgres) pg_stop ;; moto) moto_stop ;; esac
         done
         for t in "${targets[@]}"; do
-            case $t in redis) redis_start ;; postgres) pg_start ;; monitoring) monitoring_install ;; esac
+            case $t in redis) redis_start ;; postgres) pg_start ;; monitoring) monitoring_install ;; moto) moto_start ;; esac
         done
         maybe_write_env_file "$target"
         ;;
@@ -683,6 +802,7 @@ main() {
             redis) redis_status || rc=3 ;;
             postgres) pg_status || rc=3 ;;
             monitoring) monitoring_status || rc=3 ;;
+            moto) moto_status || rc=3 ;;
             esac
         done
         exit "$rc"

@@ -31,7 +31,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
@@ -58,6 +57,8 @@ public class RolloutHandlers {
     private final RolloutConfig config;
     private final Emitter<CloudEvent> replies;
     private final String agent;
+    private final java.util.Map<String, CompletableFuture<Void>> running =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final ExecutorService workers = Executors.newCachedThreadPool(new java.util.concurrent.ThreadFactory() {
         private final AtomicInteger count = new AtomicInteger();
 
@@ -86,7 +87,7 @@ public class RolloutHandlers {
         if (!command.getType().equals(Task.ROLLOUT.type(Phase.TRIGGERED))) {
             throw new MalformedEventException("mesh.rollout carries only rollout commands, got " + command.getType());
         }
-        RolloutTriggered request = payloadOrFinishFailed(command, RolloutTriggered.class);
+        RolloutTriggered request = Events.payload(command, RolloutTriggered.class);
         return run(
                 command,
                 reporter -> engine.rollout(
@@ -99,7 +100,7 @@ public class RolloutHandlers {
         if (!command.getType().equals(Task.ROLLBACK.type(Phase.TRIGGERED))) {
             throw new MalformedEventException("mesh.priority carries only rollback commands, got " + command.getType());
         }
-        RollbackTriggered request = payloadOrFinishFailed(command, RollbackTriggered.class);
+        RollbackTriggered request = Events.payload(command, RollbackTriggered.class);
         return run(
                 command,
                 reporter -> engine.rollback(
@@ -118,7 +119,7 @@ public class RolloutHandlers {
             throw new MalformedEventException(
                     "mesh.decommission carries only decommission commands, got " + command.getType());
         }
-        DecommissionTriggered request = payloadOrFinishFailed(command, DecommissionTriggered.class);
+        DecommissionTriggered request = Events.payload(command, DecommissionTriggered.class);
         return run(command, reporter -> engine.decommission(request.environment(), request.service()));
     }
 
@@ -128,7 +129,11 @@ public class RolloutHandlers {
     public void transition(CloudEvent event) {
         String type = event.getType();
         if (type.equals(Task.VERIFICATION.type(Phase.FINISHED)) && Events.triggeredId(event) != null) {
-            active.verdict(Events.triggeredId(event), Events.payload(event, TaskFinished.class));
+            TaskFinished finished = Events.payload(event, TaskFinished.class);
+            if (!active.verdict(Events.triggeredId(event), finished)) {
+                // The rollout waiting for it runs in another replica, or in this one after a restart.
+                engine.recordVerdict(Events.triggeredId(event), finished);
+            }
         } else if (type.equals(EventType.RELEASE_COMMAND) && Events.releaseId(event) != null) {
             ReleaseCommand command = Events.payload(event, ReleaseCommand.class);
             if (command.command() == ReleaseCommand.Command.ABORT) {
@@ -165,6 +170,12 @@ public class RolloutHandlers {
      */
     private CompletionStage<Void> run(CloudEvent command, Work work) {
         CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<Void> already = running.putIfAbsent(command.getId(), done);
+        if (already != null) {
+            // Delivered again while still running here (a reclaim after a long pause): one run, one answer.
+            return already;
+        }
+        done.whenComplete((ignored, failure) -> running.remove(command.getId(), done));
         workers.execute(() -> {
             EventReporter reporter = new EventReporter(command);
             try {
@@ -210,25 +221,6 @@ public class RolloutHandlers {
                         new TaskFinished(task(command), outcome.result(), outcome.message(), outcome.details()))
                 .id(command.getId() + ".finished")
                 .build());
-    }
-
-    /**
-     * A command whose data does not parse still names its release: it is finished as failed with the reason, so
-     * the release does not wait for a timeout, and then dead-lettered.
-     */
-    private <T> T payloadOrFinishFailed(CloudEvent command, Class<T> type) {
-        try {
-            return Events.payload(command, type);
-        } catch (MalformedEventException e) {
-            try {
-                finish(command, Outcome.fail("rejected: " + e.getMessage(), java.util.Map.of("trafficMoved", false)))
-                        .toCompletableFuture()
-                        .get(10, TimeUnit.SECONDS);
-            } catch (Exception notWritten) {
-                LOG.warnf("Could not report the rejected %s %s: %s", command.getType(), command.getId(), notWritten);
-            }
-            throw e;
-        }
     }
 
     private CompletionStage<Void> send(CloudEvent event) {

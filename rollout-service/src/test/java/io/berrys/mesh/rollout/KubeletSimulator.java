@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * Plays the kubelet and the Deployment controller for the mock API server, which runs no controllers: keeps one pod
  * per replica of every Deployment and reports their state in pod and Deployment status. What a pod does depends on
  * its image tag: {@code :crashloop}, {@code :badpull}, {@code :unschedulable} and {@code :restarts} (ready, but
- * restarting now and then); anything else becomes ready.
+ * restarting at every look); anything else becomes ready.
  */
 final class KubeletSimulator implements AutoCloseable {
 
@@ -33,7 +33,6 @@ final class KubeletSimulator implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
-    private long tick;
 
     KubeletSimulator(KubernetesClient client) {
         this.client = client;
@@ -42,7 +41,6 @@ final class KubeletSimulator implements AutoCloseable {
 
     private void reconcileQuietly() {
         try {
-            tick++;
             for (Deployment deployment :
                     client.apps().deployments().inAnyNamespace().list().getItems()) {
                 reconcile(deployment);
@@ -161,7 +159,7 @@ final class KubeletSimulator implements AutoCloseable {
                                         "0/3 nodes are available: 3 Insufficient cpu."),
                                 condition("Ready", "False", null, null))
                         .build();
-            case "restarts" -> running(container, image, previousRestarts + (tick % 10 == 0 ? 1 : 0));
+            case "restarts" -> running(container, image, previousRestarts + 1);
             default -> running(container, image, previousRestarts);
         };
     }

@@ -410,6 +410,76 @@ class RolloutIT {
     }
 
     @Test
+    void aSecondRollbackOfTheSameReleaseLeavesThePreviousVersionLive() {
+        platform.install("gw", "thrice", "1.0.0");
+        CloudEvent second = bus.rollout("gw", "thrice", "2.0.0", "registry.local/thrice:2.0.0", List.of(100));
+        assertThat(bus.finished(second, WITHIN).result()).isEqualTo(Result.PASS);
+        CloudEvent third = bus.rollout("gw", "thrice", "3.0.0", "registry.local/thrice:3.0.0", List.of(100));
+        assertThat(bus.finished(third, WITHIN).result()).isEqualTo(Result.PASS);
+        assertThat(platform.routeWeights("gw", "thrice")).containsEntry("thrice-blue", 100);
+
+        TaskFinished first = bus.finished(bus.rollback("gw", "thrice", "HighErrorRate firing", third), WITHIN);
+        assertThat(first.message()).contains("traffic back on thrice-green (2.0.0)");
+        // The monitor's rollback is followed by the coordinator's: it must not take 2.0.0 away as well.
+        TaskFinished again = bus.finished(bus.rollback("gw", "thrice", "coordinator follow-up", third), WITHIN);
+
+        assertThat(again.result()).isEqualTo(Result.PASS);
+        assertThat(again.message()).contains("already rolled back: traffic is on thrice-green");
+        assertThat(platform.routeWeights("gw", "thrice"))
+                .containsEntry("thrice-green", 100)
+                .containsEntry("thrice-blue", 0);
+        assertThat(platform.replicas("gw", "thrice-green")).isEqualTo(2);
+    }
+
+    @Test
+    void aRollbackDoneByAnotherReplicaStopsTheRolloutHere() {
+        platform.install("slow", "replicated", "1.0.0");
+        CloudEvent rollout = bus.rollout("slow", "replicated", "1.1.0", "registry.local/replicated:1.1.0", List.of());
+        bus.awaitStep(rollout, "traffic-10", WITHIN);
+
+        // What a rollback in another replica leaves in the cluster: traffic on blue, green retired.
+        client.resources(io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute.class)
+                .inNamespace("slow")
+                .withName("replicated")
+                .edit(route -> {
+                    route.getSpec()
+                            .getRules()
+                            .forEach(rule -> rule.getBackendRefs()
+                                    .forEach(ref -> ref.setWeight(ref.getName().equals("replicated-blue") ? 100 : 0)));
+                    return route;
+                });
+        client.apps()
+                .deployments()
+                .inNamespace("slow")
+                .withName("replicated-green")
+                .edit(green -> {
+                    green.getMetadata().getAnnotations().put(Marks.PHASE, "rolled-back");
+                    green.getMetadata().getAnnotations().put(Marks.ABORT, "rolled back: alert elsewhere");
+                    green.getSpec().setReplicas(0);
+                    return green;
+                });
+
+        TaskFinished finished = bus.finished(rollout, WITHIN);
+        assertThat(finished.result()).isEqualTo(Result.FAIL);
+        assertThat(finished.message()).contains("alert elsewhere");
+        assertThat(platform.annotation("slow", "replicated-green", Marks.PHASE)).isEqualTo("rolled-back");
+        assertThat(platform.routeWeights("slow", "replicated")).containsEntry("replicated-blue", 100);
+        assertThat(platform.stableColour("slow", "replicated")).isEqualTo("blue");
+    }
+
+    @Test
+    void badTrafficStepsAreRefusedBeforeAnythingChanges() {
+        platform.install("gw", "badsteps", "1.0.0");
+        CloudEvent command = bus.rollout("gw", "badsteps", "1.1.0", "registry.local/badsteps:1.1.0", List.of(10, 50));
+
+        TaskFinished finished = bus.finished(command, WITHIN);
+
+        assertThat(finished.result()).isEqualTo(Result.FAIL);
+        assertThat(finished.message()).isEqualTo("traffic steps for gw must end at 100, got [10, 50]");
+        assertThat(platform.deployment("gw", "badsteps-green")).isNull();
+    }
+
+    @Test
     void twoServicesRollOutAtOnce() {
         platform.install("gw", "twin-a", "1.0.0");
         platform.install("gw", "twin-b", "1.0.0");

@@ -72,6 +72,34 @@ public final class LocalServers {
     }
 
     /**
+     * The AWS endpoint the tests use: MESH_AWS_ENDPOINT, or the moto server {@code deploy/local/servers.sh start
+     * moto} started (its port is kept in {@code .mesh-local/moto/port}), after checking it answers. The SDK gets
+     * moto's dummy credentials through system properties, so no AWS profile of the machine is ever used.
+     */
+    public static String requireMoto() {
+        String endpoint = System.getProperty("mesh.aws.endpoint", System.getenv("MESH_AWS_ENDPOINT"));
+        if (endpoint == null || endpoint.isBlank()) {
+            Path portFile = repoRoot().resolve(".mesh-local/moto/port");
+            try {
+                endpoint = "http://127.0.0.1:" + java.nio.file.Files.readString(portFile).strip();
+            } catch (IOException e) {
+                throw new IllegalStateException("No moto server known: start it with 'deploy/local/servers.sh start"
+                        + " moto', or set MESH_AWS_ENDPOINT. deploy/local/test.sh does this for you.");
+            }
+        }
+        URI uri = URI.create(endpoint);
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort() < 0 ? 80 : uri.getPort()), 2_000);
+        } catch (IOException e) {
+            throw new IllegalStateException("The AWS endpoint " + endpoint + " is not reachable (" + e.getMessage()
+                    + "). Start moto with 'deploy/local/servers.sh start moto'.");
+        }
+        System.setProperty("aws.accessKeyId", System.getenv().getOrDefault("AWS_ACCESS_KEY_ID", "mesh-local"));
+        System.setProperty("aws.secretAccessKey", System.getenv().getOrDefault("AWS_SECRET_ACCESS_KEY", "mesh-local"));
+        return endpoint;
+    }
+
+    /**
      * Runs {@code deploy/local/servers.sh <action> <target>} with extra environment (a private port, a state
      * directory), failing with the script's output when it fails.
      */

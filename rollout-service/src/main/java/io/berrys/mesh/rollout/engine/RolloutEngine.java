@@ -127,6 +127,12 @@ public class RolloutEngine {
         TrafficRouter router = routers.named(routerName);
         RouteTarget target = new RouteTarget(namespace, service, blueColour, greenColour);
         router.verify(target);
+        if (stable.getSpec().getPorts() == null || stable.getSpec().getPorts().isEmpty()) {
+            throw new RolloutRejected("the Service " + service + " in namespace " + namespace + " has no ports");
+        }
+        if (!request.trafficSteps().isEmpty()) {
+            Environments.validateSteps(request.environment(), request.trafficSteps());
+        }
 
         if (green == null) {
             green = prepareGreen(command, blue, greenName, greenColour, routerName);
@@ -141,9 +147,11 @@ public class RolloutEngine {
         cluster.ensureColourService(namespace, service + PREVIEW_SUFFIX, service, greenColour, stable);
 
         ActiveRollouts.Signal signal = active.register(namespace, service, command.releaseId());
+        Run run = new Run(command, settings, router, target, blue, greenName, stable, reporter, signal);
         try {
-            Run run = new Run(command, settings, router, target, blue, greenName, stable, reporter, signal);
             return run.drive(phase(green));
+        } catch (RolloutRejected e) {
+            return run.rejected(e.getMessage());
         } finally {
             active.unregister(namespace, service, signal);
         }
@@ -331,8 +339,17 @@ public class RolloutEngine {
             }
         }
 
+        /** Moves green to the next phase, unless a rollback got there first (the loop then stops on its own). */
         private Marks.Phase enter(Marks.Phase phase) {
-            cluster.annotate(namespace, greenName, Map.of(Marks.PHASE, phase.wire()));
+            cluster.editDeployment(namespace, greenName, deployment -> {
+                if (phase(deployment) != ROLLED_BACK) {
+                    Map<String, String> annotations =
+                            new HashMap<>(deployment.getMetadata().getAnnotations());
+                    annotations.put(Marks.PHASE, phase.wire());
+                    deployment.getMetadata().setAnnotations(annotations);
+                }
+                return deployment;
+            });
             return phase;
         }
 
@@ -365,8 +382,8 @@ public class RolloutEngine {
                             details());
                 }
                 reporter.heartbeat("waiting for " + greenName + ": " + available + "/" + wanted + " available");
-                if (signal.awaitStop(config.pollInterval().toMillis())) {
-                    return null;
+                if (signal.awaitStop(config.pollInterval().toMillis()) || abortRecorded() != null) {
+                    return stopIfAsked();
                 }
             }
         }
@@ -421,6 +438,11 @@ public class RolloutEngine {
                 if (step != current || annotationWeight() != step) {
                     router.setWeight(target, step);
                     cluster.annotate(namespace, greenName, Map.of(Marks.WEIGHT, Integer.toString(step)));
+                    if (abortRecorded() != null && signal.trafficRestored()) {
+                        // A rollback restored traffic between the check above and this step: restore it again.
+                        router.restore(target);
+                        return stopIfAsked();
+                    }
                 }
                 trafficMoved = true;
                 current = step;
@@ -439,7 +461,7 @@ public class RolloutEngine {
         private int annotationWeight() {
             return cluster.deployment(namespace, greenName)
                     .map(deployment -> annotation(deployment, Marks.WEIGHT))
-                    .map(Integer::parseInt)
+                    .map(RolloutEngine::parseIntOrZero)
                     .orElse(0);
         }
 
@@ -467,8 +489,9 @@ public class RolloutEngine {
                 long deadline = System.nanoTime() + config.stepCheckTimeout().toNanos();
                 while (true) {
                     try {
-                        TaskFinished finished =
-                                verdict.get(config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+                        TaskFinished finished = verdictRecorded(id)
+                                .orElseGet(() ->
+                                        await(verdict, config.pollInterval().toMillis()));
                         if (finished.result() == Result.FAIL) {
                             return rollBack(
                                     "verification at " + percent + " % failed: " + finished.message(),
@@ -480,7 +503,7 @@ public class RolloutEngine {
                                 "verification at " + percent + " % "
                                         + finished.result().name().toLowerCase() + ": " + finished.message());
                         return null;
-                    } catch (TimeoutException e) {
+                    } catch (VerdictPending e) {
                         Outcome stopped = stopIfAsked();
                         if (stopped != null) {
                             return stopped;
@@ -492,13 +515,23 @@ public class RolloutEngine {
                                     System.nanoTime());
                         }
                         reporter.heartbeat("waiting for verification at " + percent + " %");
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        throw new IllegalStateException(e.getCause());
                     }
                 }
             } finally {
                 active.forgetVerdict(id);
             }
+        }
+
+        /** A verdict another replica received and wrote on green ({@link RolloutEngine#recordVerdict}). */
+        private Optional<TaskFinished> verdictRecorded(String id) {
+            return cluster.deployment(namespace, greenName)
+                    .map(deployment -> annotation(deployment, Marks.STEP_VERDICTS))
+                    .filter(recorded -> recorded.startsWith(id + "\n"))
+                    .map(recorded -> {
+                        String[] parts = recorded.split("\n", 3);
+                        return new TaskFinished(
+                                "verification", Result.valueOf(parts[1]), parts.length > 2 ? parts[2] : "", Map.of());
+                    });
         }
 
         private Outcome bakeAndPromote() throws InterruptedException {
@@ -508,7 +541,7 @@ public class RolloutEngine {
                 reporter.progressed("baking", 100, "watching " + greenName + " at full traffic for " + describe(bake));
                 int baseline = cluster.deployment(namespace, greenName)
                         .map(deployment -> annotation(deployment, Marks.RESTARTS_BASELINE))
-                        .map(Integer::parseInt)
+                        .map(RolloutEngine::parseIntOrZero)
                         .orElse(0);
                 long deadline = System.nanoTime() + bake.toNanos();
                 while (System.nanoTime() < deadline) {
@@ -534,6 +567,9 @@ public class RolloutEngine {
                 return greenName + " was deleted during the bake";
             }
             List<Pod> pods = cluster.podsOf(green);
+            if (pods.isEmpty()) {
+                return "no pods of " + greenName + " are running during the bake";
+            }
             int restarts = pods.stream().mapToInt(Cluster::restarts).sum();
             if (restarts > baseline) {
                 return "pods of " + greenName + " restarted " + (restarts - baseline) + " times during the bake";
@@ -548,14 +584,12 @@ public class RolloutEngine {
             return null;
         }
 
+        /**
+         * Blue is demoted first and green marked promoted (with its outcome) last, in one write: after a crash in
+         * between, the rollout is still baking, and the command delivered again promotes it again.
+         */
         private Outcome promote(String warning) {
-            router.promote(target);
-            cluster.pinStableService(namespace, target.service(), target.to());
             Instant warmUntil = Instant.now().plus(settings.rollbackWindow());
-            cluster.annotate(
-                    namespace,
-                    greenName,
-                    Map.of(Marks.PHASE, PROMOTED.wire(), Marks.WEIGHT, "100", Marks.ACTIVE, "true"));
             String blueName = blue.getMetadata().getName();
             cluster.editDeployment(namespace, blueName, deployment -> {
                 Map<String, String> annotations = new HashMap<>(
@@ -571,6 +605,8 @@ public class RolloutEngine {
                 deployment.getMetadata().setLabels(labels);
                 return deployment;
             });
+            router.promote(target);
+            cluster.pinStableService(namespace, target.service(), target.to());
             Map<String, Object> details = details();
             details.put("active", greenName);
             details.put("warmUntil", warmUntil.toString());
@@ -579,7 +615,12 @@ public class RolloutEngine {
             Outcome outcome = warning == null
                     ? Outcome.pass(message, details)
                     : Outcome.warning(message + "; but " + warning, details);
-            record(outcome);
+            Map<String, String> promoted = new HashMap<>();
+            promoted.put(Marks.PHASE, PROMOTED.wire());
+            promoted.put(Marks.WEIGHT, "100");
+            promoted.put(Marks.ACTIVE, "true");
+            promoted.put(Marks.OUTCOME, summary(outcome));
+            cluster.annotate(namespace, greenName, promoted);
             return outcome;
         }
 
@@ -616,13 +657,30 @@ public class RolloutEngine {
 
         /** An abort that reached another replica, or this one before the rollout resumed, is kept on green. */
         private String abortRecorded() {
-            String reason = cluster.deployment(namespace, greenName)
-                    .map(deployment -> annotation(deployment, Marks.ABORT))
-                    .orElse(null);
+            Deployment green = cluster.deployment(namespace, greenName).orElse(null);
+            if (green == null) {
+                signal.stop(greenName + " was deleted", true);
+                return signal.stopReason();
+            }
+            if (phase(green) == ROLLED_BACK) {
+                // Another replica rolled back: traffic is on blue already.
+                signal.stop(Optional.ofNullable(annotation(green, Marks.ABORT)).orElse("rolled back"), true);
+                return signal.stopReason();
+            }
+            String reason = annotation(green, Marks.ABORT);
             if (reason != null) {
                 signal.stop(reason, false);
             }
             return reason;
+        }
+
+        /** The cluster turned out unusable mid-rollout: undo what was done, and say whether traffic had moved. */
+        Outcome rejected(String reason) {
+            if (trafficMoved) {
+                return rollBack(reason, System.nanoTime());
+            }
+            removeGreen();
+            return Outcome.fail(reason + "; removed " + greenName + ", traffic never moved", details());
         }
 
         /** Traffic back to blue first (one call), then green scaled down; the outcome says how long it took. */
@@ -676,6 +734,62 @@ public class RolloutEngine {
             deployment.getSpec().setReplicas(0);
             return deployment;
         });
+    }
+
+    /** The verdict, or a TimeoutException (unchecked here) when none came within {@code millis}. */
+    private static TaskFinished await(CompletableFuture<TaskFinished> verdict, long millis) {
+        try {
+            return verdict.get(millis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new VerdictPending();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VerdictPending();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private static final class VerdictPending extends RuntimeException {
+        VerdictPending() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * A step verification's result that reached this replica while the rollout runs elsewhere (or waits in a
+     * restarted service): written on the rollout's Deployment, where its step loop reads it.
+     */
+    public void recordVerdict(String verificationId, TaskFinished finished) {
+        int marker = verificationId.indexOf(".verify-");
+        if (marker < 0) {
+            return;
+        }
+        String rolloutCommand = verificationId.substring(0, marker);
+        for (Deployment deployment : cluster.managedDeployments()) {
+            Marks.Phase phase = phase(deployment);
+            if (phase != null
+                    && phase.inFlight()
+                    && rolloutCommand.equals(annotation(deployment, Marks.TRIGGERED_ID))) {
+                String message = finished.message().length() > 2000
+                        ? finished.message().substring(0, 2000) + "…"
+                        : finished.message();
+                cluster.annotate(
+                        deployment.getMetadata().getNamespace(),
+                        deployment.getMetadata().getName(),
+                        Map.of(
+                                Marks.STEP_VERDICTS,
+                                verificationId + "\n" + finished.result().name() + "\n" + message));
+            }
+        }
+    }
+
+    private static int parseIntOrZero(String value) {
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     private static String summary(Outcome outcome) {
@@ -737,26 +851,33 @@ public class RolloutEngine {
             return restore(target, routers.named(annotation(green, Marks.ROUTER)), blue, green, reason, readNanos);
         }
 
+        // A release already rolled back (a rollout that failed after moving traffic sent it back itself, or an
+        // earlier rollback): the coordinator's or the monitor's follow-up finds the work done, and must not roll
+        // the version that is live now back as well.
+        Optional<Deployment> rolledBack = releaseId == null
+                ? Optional.empty()
+                : deployments.stream()
+                        .filter(deployment -> phase(deployment) == ROLLED_BACK)
+                        .filter(deployment -> releaseId.equals(annotation(deployment, Marks.RELEASE_ID)))
+                        .findFirst();
+        if (rolledBack.isPresent()) {
+            Deployment green = rolledBack.get();
+            String live = deployments.stream()
+                    .filter(deployment -> "true".equals(annotation(deployment, Marks.ACTIVE)))
+                    .map(deployment -> deployment.getMetadata().getName())
+                    .findFirst()
+                    .orElse(annotation(green, Marks.REPLACES));
+            return Outcome.pass(
+                    "already rolled back: traffic is on " + live + " and "
+                            + green.getMetadata().getName() + " is scaled to zero",
+                    Map.of("active", String.valueOf(live), "trafficRestoredMs", 0));
+        }
         Optional<Deployment> promoted = deployments.stream()
                 .filter(deployment ->
                         phase(deployment) == PROMOTED && "true".equals(annotation(deployment, Marks.ACTIVE)))
+                .filter(deployment -> releaseId == null || releaseId.equals(annotation(deployment, Marks.RELEASE_ID)))
                 .findFirst();
         if (promoted.isEmpty()) {
-            // A rollout that failed after moving traffic sent it back itself; the coordinator's rollback that
-            // follows finds the work done.
-            Optional<Deployment> rolledBack = deployments.stream()
-                    .filter(deployment -> phase(deployment) == ROLLED_BACK)
-                    .filter(deployment ->
-                            releaseId == null || releaseId.equals(annotation(deployment, Marks.RELEASE_ID)))
-                    .findFirst();
-            if (rolledBack.isPresent()) {
-                Deployment green = rolledBack.get();
-                String active = annotation(green, Marks.REPLACES);
-                return Outcome.pass(
-                        "already rolled back: traffic is on " + active + " and "
-                                + green.getMetadata().getName() + " is scaled to zero",
-                        Map.of("active", String.valueOf(active), "trafficRestoredMs", 0));
-            }
             return Outcome.fail(
                     "nothing to roll back: no rollout of " + service + " in " + namespace + " is in flight or promoted",
                     Map.of());
@@ -794,6 +915,10 @@ public class RolloutEngine {
                         new RolloutTriggered(
                                 environment, service, version == null ? "previous" : version, image, List.of())),
                 reporter);
+        if (redeployed.result() != Result.FAIL) {
+            // The version rolled back is retired, so a second rollback of this release finds it done.
+            retire(namespace, current.getMetadata().getName());
+        }
         return new Outcome(
                 redeployed.result(),
                 closed + "; redeployed " + version + " through the normal path: " + redeployed.message(),
@@ -824,6 +949,7 @@ public class RolloutEngine {
             return deployment;
         });
         retire(target.namespace(), greenName);
+        cluster.annotate(target.namespace(), greenName, Map.of(Marks.ABORT, "rolled back: " + reason));
         String outcome = "rolled back (" + reason + "): traffic back on " + blueName + " ("
                 + Optional.ofNullable(annotation(blue, Marks.VERSION))
                         .or(() -> Optional.ofNullable(annotation(green, Marks.PREVIOUS_VERSION)))

@@ -30,11 +30,11 @@ public final class Marks {
     public static final String WARM_UNTIL = PREFIX + "warm-until";
     /** On a decommissioned previous version: when it is deleted. */
     public static final String DELETE_AFTER = PREFIX + "delete-after";
-    /** Replica count before a decommission scaled it to zero, so a late rollback can restore it. */
+    /** Replica count before the window's end scaled it to zero, for whoever scales it back by hand. */
     public static final String REPLICAS_BEFORE = PREFIX + "replicas-before";
     /** On the new version: container restarts counted when traffic first reached it. */
     public static final String RESTARTS_BASELINE = PREFIX + "restarts-baseline";
-    /** Verification results of traffic steps, {@code <percent>=<result>}, separated by commas. */
+    /** The latest step verification's result, as {@code <verification id>\n<RESULT>\n<message>}. */
     public static final String STEP_VERDICTS = PREFIX + "step-verdicts";
 
     /** On the new version: the router its rollout uses, so a configuration change never strands a rollout. */

@@ -1,0 +1,225 @@
+package io.berrys.mesh.backup;
+
+import io.berrys.mesh.backup.postgres.PgServer;
+import io.berrys.mesh.backup.store.BackupFailed;
+import io.berrys.mesh.events.EventType;
+import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.MalformedEventException;
+import io.berrys.mesh.events.Phase;
+import io.berrys.mesh.events.RetryLaterException;
+import io.berrys.mesh.events.Services;
+import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.catalog.BackupTriggered;
+import io.berrys.mesh.events.catalog.RestoreTriggered;
+import io.berrys.mesh.events.catalog.Result;
+import io.berrys.mesh.events.catalog.TaskFinished;
+import io.berrys.mesh.events.catalog.TaskProgressed;
+import io.berrys.mesh.events.catalog.TaskStarted;
+import io.cloudevents.CloudEvent;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.OnOverflow;
+import org.jboss.logging.Logger;
+import software.amazon.awssdk.core.exception.SdkException;
+
+/**
+ * {@code mesh.backup.triggered} and {@code mesh.restore.triggered}, and the nightly backups with their retention
+ * sweep. A command is acknowledged once its finished event is written; a backup's key comes from the command's
+ * id, so a command delivered again after a crash finds the backup it already made.
+ */
+@ApplicationScoped
+public class BackupHandlers {
+
+    private static final Logger LOG = Logger.getLogger(BackupHandlers.class);
+    private static final String SERVICE = Services.BACKUP;
+
+    private final BackupEngine engine;
+    private final BackupConfig config;
+    private final Emitter<CloudEvent> replies;
+    private final ExecutorService workers = Executors.newCachedThreadPool(task -> {
+        Thread thread = new Thread(task, "backup");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    public BackupHandlers(
+            BackupEngine engine,
+            BackupConfig config,
+            @Channel("replies") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> replies) {
+        this.engine = engine;
+        this.config = config;
+        this.replies = replies;
+    }
+
+    @Incoming("backups")
+    public CompletionStage<Void> backup(CloudEvent command) {
+        require(command, Task.BACKUP);
+        BackupTriggered request = Events.payload(command, BackupTriggered.class);
+        return run(command, progress -> {
+            BackupEngine.Backup backup =
+                    engine.backup(request.database(), Events.releaseId(command), command.getId(), progress);
+            progress.accept((backup.reused() ? "found the backup made for this command: " : "verifying ")
+                    + backup.location() + " (" + request.verify() + ")");
+            PgServer server = engine.server(request.database());
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("database", request.database());
+            details.put("location", backup.location());
+            details.put("key", backup.key());
+            details.put("size", backup.manifest().size());
+            details.put("sha256", backup.manifest().sha256());
+            details.put("serverVersion", backup.manifest().serverVersion());
+            details.put("replica", backup.manifest().replica());
+            if (backup.manifest().rdsSnapshot() != null) {
+                details.put("rdsSnapshot", backup.manifest().rdsSnapshot());
+            }
+            details.put("dumpMs", backup.dumpMs());
+            try {
+                BackupEngine.Verification verification =
+                        engine.verify(server, backup.key(), backup.manifest(), request.verify());
+                details.put("verified", true);
+                details.put("verifyMode", verification.mode());
+                details.put("verifyMs", verification.verifyMs());
+                return new TaskFinished(
+                        "backup",
+                        Result.PASS,
+                        "backed up " + request.database() + " to " + backup.location() + " ("
+                                + backup.manifest().size() + " bytes) and verified it: " + verification.detail(),
+                        details);
+            } catch (BackupFailed e) {
+                details.put("verified", false);
+                details.put("verifyMode", request.verify());
+                return new TaskFinished("backup", Result.FAIL, e.getMessage(), details);
+            }
+        });
+    }
+
+    @Incoming("restores")
+    public CompletionStage<Void> restore(CloudEvent command) {
+        require(command, Task.RESTORE);
+        RestoreTriggered request = Events.payload(command, RestoreTriggered.class);
+        return run(command, progress -> {
+            progress.accept("restoring " + request.backup() + " into " + request.database());
+            String message = engine.restoreInto(request.backup(), request.database(), request.overwrite());
+            return new TaskFinished(
+                    "restore",
+                    Result.PASS,
+                    message,
+                    Map.of("backup", request.backup(), "database", request.database(), "verified", true));
+        });
+    }
+
+    /** Nightly full backups of every scheduled database, then the retention sweep. */
+    @Scheduled(cron = "${mesh.backup.schedule}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void nightly() {
+        String run = "scheduled-" + Instant.now().toString().substring(0, 10);
+        config.databases().forEach((name, database) -> {
+            if (!database.scheduled()) {
+                return;
+            }
+            try {
+                BackupEngine.Backup backup = engine.backup(name, null, run, message -> LOG.info(message));
+                engine.verify(engine.server(name), backup.key(), backup.manifest(), "quick");
+                LOG.infof("Scheduled backup of %s: %s", name, backup.location());
+            } catch (BackupFailed | SdkException e) {
+                LOG.errorf("Scheduled backup of %s failed: %s", name, e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            engine.sweep(Instant.now());
+        } catch (SdkException e) {
+            LOG.errorf("Retention sweep failed: %s", e.getMessage());
+        }
+    }
+
+    private interface Work {
+        TaskFinished run(java.util.function.Consumer<String> progress) throws BackupFailed, InterruptedException;
+    }
+
+    private CompletionStage<Void> run(CloudEvent command, Work work) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        workers.execute(() -> {
+            try {
+                send(Events.replyTo(command, Phase.STARTED, SERVICE, new TaskStarted(task(command), SERVICE, null))
+                        .id(command.getId() + ".started")
+                        .build());
+                TaskFinished finished;
+                try {
+                    finished = work.run(message -> send(Events.replyTo(
+                                    command,
+                                    Phase.PROGRESSED,
+                                    SERVICE,
+                                    new TaskProgressed(task(command), "progress", null, message))
+                            .build()));
+                } catch (BackupFailed e) {
+                    finished = new TaskFinished(task(command), Result.FAIL, e.getMessage(), Map.of());
+                }
+                LOG.infof("%s %s: %s", command.getType(), finished.result(), finished.message());
+                send(Events.replyTo(command, Phase.FINISHED, SERVICE, finished)
+                                .id(command.getId() + ".finished")
+                                .build())
+                        .whenComplete((ignored, failure) -> {
+                            if (failure == null) {
+                                done.complete(null);
+                            } else {
+                                done.completeExceptionally(new RetryLaterException(
+                                        "finished not written: " + failure.getMessage(), 1_000));
+                            }
+                        });
+            } catch (SdkException e) {
+                LOG.warnf("S3 or RDS unavailable during %s: %s", command.getType(), e.getMessage());
+                done.completeExceptionally(new RetryLaterException("AWS API unavailable: " + e.getMessage(), 5_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                done.completeExceptionally(new RetryLaterException("stopped while handling", 1_000));
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "Handling %s %s failed", command.getType(), command.getId());
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    private static void require(CloudEvent command, Task task) {
+        if (!command.getType().equals(task.type(Phase.TRIGGERED))) {
+            throw new MalformedEventException(
+                    task.commandStream() + " carries only " + task.id() + " commands, got " + command.getType());
+        }
+    }
+
+    private static String task(CloudEvent command) {
+        return EventType.parse(command.getType()).task().id();
+    }
+
+    private CompletionStage<Void> send(CloudEvent event) {
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        replies.send(Message.of(event)
+                .withAck(() -> {
+                    written.complete(null);
+                    return CompletableFuture.completedFuture(null);
+                })
+                .withNack(failure -> {
+                    written.completeExceptionally(failure);
+                    return CompletableFuture.completedFuture(null);
+                }));
+        return written;
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        workers.shutdownNow();
+    }
+}
