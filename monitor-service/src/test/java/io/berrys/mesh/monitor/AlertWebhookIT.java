@@ -220,6 +220,16 @@ class AlertWebhookIT {
                 .body("error", containsString("alerts[0].status must be firing or resolved"))
                 .body("error", containsString("alerts[0].labels.alertname is required"))
                 .body("error", containsString("alerts[0].fingerprint is required"));
+        java.util.Map<String, String> nullLabel = new java.util.HashMap<>();
+        nullLabel.put("alertname", "HighErrorRate");
+        nullLabel.put("team", null);
+        post(Map.of(
+                        "version",
+                        "4",
+                        "alerts",
+                        List.of(Map.of("status", "firing", "labels", nullLabel, "fingerprint", "fp-null"))))
+                .statusCode(400)
+                .body("error", equalTo("alerts[0].labels must not hold null values"));
         given().header("Authorization", "Bearer " + MonitoringServers.TOKEN)
                 .contentType(ContentType.JSON)
                 .post("/api/alerts")

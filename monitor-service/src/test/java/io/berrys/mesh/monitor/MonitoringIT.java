@@ -157,8 +157,10 @@ class MonitoringIT {
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> query("mesh_stream_length{stream=\"" + Bus.TRANSITIONS + "\"}")
                         .contains("\"stream\":\"" + Bus.TRANSITIONS + "\""));
-        String lag = query("mesh_stream_lag{stream=\"" + Bus.TRANSITIONS + "\",group=\"monitor-service\"}");
+        String lag = query("mesh_stream_lag{stream=\"" + Bus.VERIFICATIONS + "\",group=\"monitor-service\"}");
         assertThat(lag).contains("\"group\":\"monitor-service\"");
+        assertThat(query("mesh_stream_pending{stream=\"" + Bus.TRANSITIONS + "\"}"))
+                .containsPattern("\"group\":\"monitor-service-[^\"]+\"");
         assertThat(query("mesh_stream_dead_letters")).contains("\"stream\":\"" + Bus.VERIFICATIONS + "\"");
         assertThat(query("mesh_stream_oldest_pending_age_seconds"))
                 .contains("\"stream\":\"" + Bus.VERIFICATIONS + "\"");

@@ -83,101 +83,108 @@ public class AlertIntake {
         int fired = 0;
         int resolved = 0;
         int duplicates = 0;
-        for (WebhookPayload.Alert alert : payload.alerts()) {
-            String key = alert.fingerprint() + "|" + alert.status() + "|" + alert.startsAt();
-            if (seen.putIfAbsent(key, Boolean.TRUE) != null) {
-                duplicates++;
-                continue;
-            }
-            claimed.add(key);
-            Optional<AlertPolicy.Verdict> verdict = policy.judge(alert);
-            String environment = verdict.map(AlertPolicy.Verdict::environment)
-                    .orElse(alert.labels().get("environment"));
-            String service = verdict.map(AlertPolicy.Verdict::service)
-                    .orElse(alert.labels().get("service"));
-            Optional<LiveReleases.Live> live = environment == null || service == null
-                    ? Optional.empty()
-                    : releases.rollbackable(environment, service, now);
-            String releaseId = live.map(LiveReleases.Live::releaseId)
-                    .or(() -> environment == null || service == null
-                            ? Optional.empty()
-                            : releases.latest(environment, service).map(LiveReleases.Live::releaseId))
-                    .orElse(null);
-            String subject = environment == null || service == null ? null : environment + "/" + service;
+        try {
+            for (WebhookPayload.Alert alert : payload.alerts()) {
+                String key = alert.fingerprint() + "|" + alert.status() + "|" + alert.startsAt();
+                if (seen.putIfAbsent(key, Boolean.TRUE) != null) {
+                    duplicates++;
+                    continue;
+                }
+                claimed.add(key);
+                Optional<AlertPolicy.Verdict> verdict = policy.judge(alert);
+                String environment = verdict.map(AlertPolicy.Verdict::environment)
+                        .orElse(alert.labels().get("environment"));
+                String service = verdict.map(AlertPolicy.Verdict::service)
+                        .orElse(alert.labels().get("service"));
+                Optional<LiveReleases.Live> live = environment == null || service == null
+                        ? Optional.empty()
+                        : releases.rollbackable(environment, service, now);
+                String releaseId = live.map(LiveReleases.Live::releaseId)
+                        .or(() -> environment == null || service == null
+                                ? Optional.empty()
+                                : releases.latest(environment, service).map(LiveReleases.Live::releaseId))
+                        .orElse(null);
+                String subject = environment == null || service == null ? null : environment + "/" + service;
 
-            if (!alert.firing()) {
-                resolved++;
-                writes.add(send(Events.of(
-                                EventType.ALERT_RESOLVED,
-                                SERVICE,
-                                new AlertResolved(
-                                        alert.name(), alert.fingerprint(), environment, service, alert.endsAt()))
-                        .releaseId(releaseId)
-                        .subject(subject)
-                        .build()));
-                continue;
-            }
-            fired++;
-            String summary = Optional.ofNullable(alert.annotation("summary"))
-                    .or(() -> Optional.ofNullable(alert.annotation("description")))
-                    .orElse(alert.name());
-            if (verdict.isEmpty()) {
-                recorded.add(alert.name() + ": no policy maps it to a service");
-            } else if (verdict.get().action() == AlertPolicy.Action.RECORD) {
-                recorded.add(alert.name() + ": policy " + verdict.get().policy() + " records only");
-            } else if (live.isEmpty()) {
-                recorded.add(alert.name() + ": no release of " + service + " in " + environment
-                        + " is rolling out or inside its rollback window");
-            } else if (!reserveCooldown(subject, now)) {
-                recorded.add(alert.name() + ": " + service + " in " + environment + " was rolled back recently;"
-                        + " cooldown until " + cooldownUntil.get(subject));
-            } else {
-                reserved.add(subject);
-                String reason = "alert " + alert.name() + " firing: " + summary;
-                CloudEvent rollback = Events.of(
-                                Task.ROLLBACK.type(Phase.TRIGGERED),
-                                SERVICE,
-                                new RollbackTriggered(environment, service, reason, SERVICE))
-                        .releaseId(releaseId)
-                        .subject(subject)
-                        .build();
-                CompletableFuture<Rollback> written = send(rollback)
-                        .thenApply(ignored -> new Rollback(
-                                releaseId,
-                                environment,
-                                service,
-                                alert.name(),
-                                (System.nanoTime() - receivedNanos) / 1e6))
-                        .toCompletableFuture();
-                rollbacks.add(written);
-                writes.add(written.thenApply(ignored -> null));
-                // The coordinator records who asked and follows the release into ROLLING_BACK.
-                writes.add(send(Events.of(
-                                EventType.RELEASE_COMMAND,
-                                SERVICE,
-                                new ReleaseCommand(
-                                        ReleaseCommand.Command.ROLLBACK,
-                                        SERVICE + " (alert " + alert.name() + ")",
-                                        reason))
-                        .releaseId(releaseId)
-                        .subject(subject)
-                        .build()));
-            }
-            writes.add(send(Events.of(
-                            EventType.ALERT_FIRED,
-                            SERVICE,
-                            new AlertFired(
-                                    alert.name(),
-                                    alert.fingerprint(),
-                                    alert.labels().get("severity"),
+                if (!alert.firing()) {
+                    resolved++;
+                    writes.add(send(Events.of(
+                                    EventType.ALERT_RESOLVED,
+                                    SERVICE,
+                                    new AlertResolved(
+                                            alert.name(), alert.fingerprint(), environment, service, alert.endsAt()))
+                            .releaseId(releaseId)
+                            .subject(subject)
+                            .build()));
+                    continue;
+                }
+                fired++;
+                String summary = Optional.ofNullable(alert.annotation("summary"))
+                        .or(() -> Optional.ofNullable(alert.annotation("description")))
+                        .orElse(alert.name());
+                if (verdict.isEmpty()) {
+                    recorded.add(alert.name() + ": no policy maps it to a service");
+                } else if (verdict.get().action() == AlertPolicy.Action.RECORD) {
+                    recorded.add(alert.name() + ": policy " + verdict.get().policy() + " records only");
+                } else if (live.isEmpty()) {
+                    recorded.add(alert.name() + ": no release of " + service + " in " + environment
+                            + " is rolling out or inside its rollback window");
+                } else if (!reserveCooldown(subject, now)) {
+                    recorded.add(alert.name() + ": " + service + " in " + environment + " was rolled back recently;"
+                            + " cooldown until " + cooldownUntil.get(subject));
+                } else {
+                    reserved.add(subject);
+                    String reason = "alert " + alert.name() + " firing: " + summary;
+                    CloudEvent rollback = Events.of(
+                                    Task.ROLLBACK.type(Phase.TRIGGERED),
+                                    SERVICE,
+                                    new RollbackTriggered(environment, service, reason, SERVICE))
+                            .releaseId(releaseId)
+                            .subject(subject)
+                            .build();
+                    CompletableFuture<Rollback> written = send(rollback)
+                            .thenApply(ignored -> new Rollback(
+                                    releaseId,
                                     environment,
                                     service,
-                                    alert.labels(),
-                                    summary,
-                                    alert.startsAt()))
-                    .releaseId(releaseId)
-                    .subject(subject)
-                    .build()));
+                                    alert.name(),
+                                    (System.nanoTime() - receivedNanos) / 1e6))
+                            .toCompletableFuture();
+                    rollbacks.add(written);
+                    writes.add(written.thenApply(ignored -> null));
+                    // The coordinator records who asked and follows the release into ROLLING_BACK.
+                    writes.add(send(Events.of(
+                                    EventType.RELEASE_COMMAND,
+                                    SERVICE,
+                                    new ReleaseCommand(
+                                            ReleaseCommand.Command.ROLLBACK,
+                                            SERVICE + " (alert " + alert.name() + ")",
+                                            reason))
+                            .releaseId(releaseId)
+                            .subject(subject)
+                            .build()));
+                }
+                writes.add(send(Events.of(
+                                EventType.ALERT_FIRED,
+                                SERVICE,
+                                new AlertFired(
+                                        alert.name(),
+                                        alert.fingerprint(),
+                                        alert.labels().get("severity"),
+                                        environment,
+                                        service,
+                                        alert.labels(),
+                                        summary,
+                                        alert.startsAt()))
+                        .releaseId(releaseId)
+                        .subject(subject)
+                        .build()));
+            }
+        } catch (RuntimeException e) {
+            // Whatever went out stays out (events are idempotent for their readers); the alerts count as unseen.
+            claimed.forEach(seen::remove);
+            reserved.forEach(cooldownUntil::remove);
+            return CompletableFuture.failedFuture(e);
         }
         int firedCount = fired;
         int resolvedCount = resolved;

@@ -69,6 +69,12 @@ public record WebhookPayload(
             if (isBlank(alert.fingerprint())) {
                 problems.add(where + ".fingerprint is required");
             }
+            if (alert.labels() != null && alert.labels().containsValue(null)) {
+                problems.add(where + ".labels must not hold null values");
+            }
+            if (alert.annotations() != null && alert.annotations().containsValue(null)) {
+                problems.add(where + ".annotations must not hold null values");
+            }
         }
         return problems;
     }

@@ -11,8 +11,10 @@ import io.quarkus.redis.datasource.stream.StreamMessage;
 import io.quarkus.redis.datasource.stream.StreamRange;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
 import java.time.Instant;
 import java.util.List;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -46,7 +48,8 @@ public class TransitionsProjection {
         this.stream = stream;
     }
 
-    void rebuild(@Observes StartupEvent started) {
+    /** Before messaging starts (it starts on the same event, later), so no consumed event races the rebuild. */
+    void rebuild(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent started) {
         long from = Instant.now().minus(config.projectionLookback()).toEpochMilli();
         String cursor = Long.toString(from);
         int read = 0;

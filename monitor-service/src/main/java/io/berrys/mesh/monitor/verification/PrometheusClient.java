@@ -67,11 +67,12 @@ public class PrometheusClient {
         JsonNode data = body.path("data");
         List<Double> values = new ArrayList<>();
         switch (data.path("resultType").asText()) {
-            case "scalar" -> values.add(parse(data.path("result").get(1).asText()));
-            case "vector" ->
-                data.path("result")
-                        .forEach(series ->
-                                values.add(parse(series.path("value").get(1).asText())));
+            case "scalar" -> values.add(parse(data.path("result").path(1)));
+            case "vector" -> {
+                for (JsonNode series : data.path("result")) {
+                    values.add(parse(series.path("value").path(1)));
+                }
+            }
             default ->
                 throw new QueryFailed("the query returned a "
                         + data.path("resultType").asText() + "; a check needs an instant vector or a scalar");
@@ -79,12 +80,21 @@ public class PrometheusClient {
         return values;
     }
 
-    private static double parse(String value) {
-        return switch (value) {
+    private static double parse(JsonNode sample) throws QueryFailed {
+        if (!sample.isTextual()) {
+            throw new QueryFailed("Prometheus answered a sample without a value: " + sample);
+        }
+        return switch (sample.asText()) {
             case "NaN" -> Double.NaN;
             case "+Inf" -> Double.POSITIVE_INFINITY;
             case "-Inf" -> Double.NEGATIVE_INFINITY;
-            default -> Double.parseDouble(value);
+            default -> {
+                try {
+                    yield Double.parseDouble(sample.asText());
+                } catch (NumberFormatException e) {
+                    throw new QueryFailed("Prometheus answered a value that is not a number: " + sample.asText());
+                }
+            }
         };
     }
 }
