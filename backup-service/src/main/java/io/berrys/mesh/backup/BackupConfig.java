@@ -36,6 +36,10 @@ public interface BackupConfig {
     @WithDefault("7")
     int keepLast();
 
+    /** How long pg_dump waits for a table another session holds locked before the backup fails. */
+    @WithDefault("PT2M")
+    Duration lockWaitTimeout();
+
     /** Where pg_dump, pg_restore and friends are; empty means the PATH. */
     Optional<String> pgBin();
 

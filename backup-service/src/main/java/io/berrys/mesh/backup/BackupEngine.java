@@ -61,6 +61,7 @@ public class BackupEngine {
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     /** CopyObject's limit; larger backups keep their metadata in the manifest only. */
     private static final long SINGLE_COPY_LIMIT = 5L * 1024 * 1024 * 1024;
+
     private static final long PROGRESS_EVERY_BYTES = 256L * 1024 * 1024;
 
     private final BackupConfig config;
@@ -81,7 +82,8 @@ public class BackupEngine {
     public PgServer server(String name) throws BackupFailed {
         BackupConfig.Database database = config.databases().get(name);
         if (database == null) {
-            throw new BackupFailed("unknown database '" + name + "'; configured: " + config.databases().keySet());
+            throw new BackupFailed("unknown database '" + name + "'; configured: "
+                    + config.databases().keySet());
         }
         return new PgServer(name, database, PgServer.binDir(config));
     }
@@ -122,10 +124,15 @@ public class BackupEngine {
                 rows.next();
                 snapshotId = rows.getString(1);
             }
-            counts = PgServer.rowCounts(snapshot);
-            progress.accept("dumping " + name + " (" + counts.size() + " tables, PostgreSQL " + serverVersion + ")");
+            progress.accept("dumping " + name + " (PostgreSQL " + serverVersion + ")");
+            // pg_dump gives up on a table another session holds locked (a migration, say) instead of waiting.
             Process dump = start(server.tool(
-                    "pg_dump", server.config().database(), List.of("--format=custom", "--snapshot=" + snapshotId)));
+                    "pg_dump",
+                    server.config().database(),
+                    List.of(
+                            "--format=custom",
+                            "--snapshot=" + snapshotId,
+                            "--lock-wait-timeout=" + config.lockWaitTimeout().toMillis())));
             ProcessOutput errors = new ProcessOutput(dump.getErrorStream(), "pg_dump");
             Map<String, String> metadata = new LinkedHashMap<>();
             metadata.put("database", name);
@@ -135,18 +142,24 @@ public class BackupEngine {
             long[] reported = {0};
             try (InputStream output = dump.getInputStream()) {
                 uploaded = new StreamingUpload(aws.s3(), config.s3().partSize())
-                        .upload(bucket(), key, metadata, output, total -> {
-                            if (total - reported[0] >= PROGRESS_EVERY_BYTES) {
-                                reported[0] = total;
-                                progress.accept("uploaded " + total / (1024 * 1024) + " MiB of " + name);
-                            }
-                        }, () -> {
-                            int exit = waitFor(dump);
-                            if (exit != 0) {
-                                throw new BackupFailed("pg_dump of " + name + " exited with " + exit + ": "
-                                        + errors.text() + "; nothing was kept in S3");
-                            }
-                        });
+                        .upload(
+                                bucket(),
+                                key,
+                                metadata,
+                                output,
+                                total -> {
+                                    if (total - reported[0] >= PROGRESS_EVERY_BYTES) {
+                                        reported[0] = total;
+                                        progress.accept("uploaded " + total / (1024 * 1024) + " MiB of " + name);
+                                    }
+                                },
+                                () -> {
+                                    int exit = waitFor(dump);
+                                    if (exit != 0) {
+                                        throw new BackupFailed("pg_dump of " + name + " exited with " + exit + ": "
+                                                + errors.text() + "; nothing was kept in S3");
+                                    }
+                                });
             } catch (IOException e) {
                 dump.destroyForcibly();
                 throw new BackupFailed("reading pg_dump's output failed: " + e.getMessage(), e);
@@ -154,9 +167,13 @@ public class BackupEngine {
                 dump.destroyForcibly();
                 throw e;
             }
+            // Counted after the dump, in the transaction whose snapshot it used: the same rows it saw.
+            counts = PgServer.rowCounts(snapshot);
         } catch (SQLException e) {
-            throw new BackupFailed("cannot read " + name + " (" + server.config().host() + ":" + server.config().port()
-                    + "/" + server.config().database() + "): " + e.getMessage(), e);
+            throw new BackupFailed(
+                    "cannot read " + name + " (" + server.config().host() + ":"
+                            + server.config().port() + "/" + server.config().database() + "): " + e.getMessage(),
+                    e);
         }
         long dumpMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
 
@@ -168,23 +185,35 @@ public class BackupEngine {
         metadata.put("sha256", uploaded.sha256());
         metadata.put("server-version", serverVersion);
         if (uploaded.size() <= SINGLE_COPY_LIMIT) {
-            aws.s3().copyObject(request -> request.sourceBucket(bucket())
-                    .sourceKey(key)
-                    .destinationBucket(bucket())
-                    .destinationKey(key)
-                    .metadataDirective(MetadataDirective.REPLACE)
-                    .contentType("application/octet-stream")
-                    .metadata(metadata));
+            aws.s3()
+                    .copyObject(request -> request.sourceBucket(bucket())
+                            .sourceKey(key)
+                            .destinationBucket(bucket())
+                            .destinationKey(key)
+                            .metadataDirective(MetadataDirective.REPLACE)
+                            .contentType("application/octet-stream")
+                            .metadata(metadata));
         }
         String replica = replicate(key);
-        String rdsSnapshot = server.config().rdsInstance().map(instance -> snapshotRds(name, instance, createdAt)).orElse(null);
+        String rdsSnapshot = server.config()
+                .rdsInstance()
+                .map(instance -> snapshotRds(name, instance, createdAt))
+                .orElse(null);
         Manifest manifest = new Manifest(
-                name, releaseId, createdAt.toString(), uploaded.size(), uploaded.sha256(), serverVersion, counts, replica,
+                name,
+                releaseId,
+                createdAt.toString(),
+                uploaded.size(),
+                uploaded.sha256(),
+                serverVersion,
+                counts,
+                replica,
                 rdsSnapshot);
         putManifest(key, manifest);
         copyToReplica(Manifest.key(key));
-        LOG.infof("Backed up %s to %s: %d bytes, sha256 %s, in %d ms", name, location(key), uploaded.size(),
-                uploaded.sha256(), dumpMs);
+        LOG.infof(
+                "Backed up %s to %s: %d bytes, sha256 %s, in %d ms",
+                name, location(key), uploaded.size(), uploaded.sha256(), dumpMs);
         return new Backup(location(key), key, manifest, dumpMs, false);
     }
 
@@ -195,25 +224,31 @@ public class BackupEngine {
 
     private String replicate(String key) {
         copyToReplica(key);
-        return "s3://" + config.s3().replicaBucket() + "/" + key + " (" + config.s3().replicaRegion() + ")";
+        return "s3://" + config.s3().replicaBucket() + "/" + key + " ("
+                + config.s3().replicaRegion() + ")";
     }
 
     private void copyToReplica(String key) {
-        aws.replicaS3().copyObject(request -> request.sourceBucket(bucket())
-                .sourceKey(key)
-                .destinationBucket(config.s3().replicaBucket())
-                .destinationKey(key));
+        aws.replicaS3()
+                .copyObject(request -> request.sourceBucket(bucket())
+                        .sourceKey(key)
+                        .destinationBucket(config.s3().replicaBucket())
+                        .destinationKey(key));
     }
 
     private String snapshotRds(String name, String instance, Instant at) {
         String id = ("mesh-" + name + "-" + STAMP.format(at)).toLowerCase().replaceAll("[^a-z0-9-]", "-");
         CreateDbSnapshotResponse created = aws.rds()
-                .createDBSnapshot(request -> request.dbInstanceIdentifier(instance).dbSnapshotIdentifier(id));
+                .createDBSnapshot(
+                        request -> request.dbInstanceIdentifier(instance).dbSnapshotIdentifier(id));
         String arn = created.dbSnapshot().dbSnapshotArn();
-        aws.replicaRds().copyDBSnapshot(request -> request.sourceDBSnapshotIdentifier(arn)
-                .targetDBSnapshotIdentifier(id)
-                .sourceRegion(config.s3().region()));
-        LOG.infof("RDS snapshot %s of %s taken and copied to %s", id, instance, config.s3().replicaRegion());
+        aws.replicaRds()
+                .copyDBSnapshot(request -> request.sourceDBSnapshotIdentifier(arn)
+                        .targetDBSnapshotIdentifier(id)
+                        .sourceRegion(config.s3().region()));
+        LOG.infof(
+                "RDS snapshot %s of %s taken and copied to %s",
+                id, instance, config.s3().replicaRegion());
         return id;
     }
 
@@ -258,7 +293,9 @@ public class BackupEngine {
         long[] entries = {0};
         Thread counter = new Thread(() -> {
             try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(list.getInputStream()))) {
-                lines.lines().filter(line -> !line.isBlank() && !line.startsWith(";")).forEach(line -> entries[0]++);
+                lines.lines()
+                        .filter(line -> !line.isBlank() && !line.startsWith(";"))
+                        .forEach(line -> entries[0]++);
             } catch (IOException e) {
                 // the exit code reports it
             }
@@ -268,15 +305,16 @@ public class BackupEngine {
         int exit = waitFor(list);
         counter.join(10_000);
         if (exit != 0) {
-            throw new BackupFailed("verification failed: pg_restore --list could not read " + location(key) + ": "
-                    + errors.text());
+            throw new BackupFailed(
+                    "verification failed: pg_restore --list could not read " + location(key) + ": " + errors.text());
         }
         return "checksum matches; pg_restore --list reads " + entries[0] + " entries";
     }
 
     private String restoreIntoScratch(PgServer server, String key, Manifest manifest)
             throws BackupFailed, InterruptedException {
-        String scratch = (server.config().database() + "_verify_" + UUID.randomUUID().toString().substring(0, 8))
+        String scratch = (server.config().database() + "_verify_"
+                        + UUID.randomUUID().toString().substring(0, 8))
                 .toLowerCase();
         execute(server, "create database " + scratch);
         try {
@@ -354,18 +392,20 @@ public class BackupEngine {
         }
         List<String> differences = differences(manifest.rowCounts(), after);
         if (!differences.isEmpty()) {
-            throw new BackupFailed("restored " + backupKey + " into " + targetName + ", but it differs from the backup: "
-                    + String.join("; ", differences));
+            throw new BackupFailed("restored " + backupKey + " into " + targetName
+                    + ", but it differs from the backup: " + String.join("; ", differences));
         }
         return "restored " + location(backupKey) + " into " + targetName + " and verified it: " + after.size()
-                + " tables, " + after.values().stream().mapToLong(Long::longValue).sum() + " rows";
+                + " tables, "
+                + after.values().stream().mapToLong(Long::longValue).sum() + " rows";
     }
 
     private String restoreRdsToPointInTime(PgServer target, String time) throws BackupFailed {
         String instance = target.config()
                 .rdsInstance()
-                .orElseThrow(() -> new BackupFailed(target.name() + " is not an RDS database (no rds-instance configured);"
-                        + " a point-in-time restore needs one"));
+                .orElseThrow(
+                        () -> new BackupFailed(target.name() + " is not an RDS database (no rds-instance configured);"
+                                + " a point-in-time restore needs one"));
         Instant at;
         try {
             at = Instant.parse(time);
@@ -388,13 +428,14 @@ public class BackupEngine {
             arguments.add("--clean");
             arguments.add("--if-exists");
         }
-        Process restore = start(
-                server.tool("pg_restore", database, arguments).redirectOutput(ProcessBuilder.Redirect.DISCARD));
+        Process restore =
+                start(server.tool("pg_restore", database, arguments).redirectOutput(ProcessBuilder.Redirect.DISCARD));
         ProcessOutput errors = new ProcessOutput(restore.getErrorStream(), "pg_restore");
         feed(key, restore);
         int exit = waitFor(restore);
         if (exit != 0) {
-            throw new BackupFailed("pg_restore of " + location(key) + " into " + database + " failed: " + errors.text());
+            throw new BackupFailed(
+                    "pg_restore of " + location(key) + " into " + database + " failed: " + errors.text());
         }
     }
 
@@ -404,7 +445,9 @@ public class BackupEngine {
             object.transferTo(stdin);
         } catch (IOException e) {
             // A tool that stops reading (a corrupt archive) closes the pipe; its exit code tells the story.
-            LOG.debugf("Feeding %s to %s stopped: %s", key, process.info().command().orElse("?"), e.getMessage());
+            LOG.debugf(
+                    "Feeding %s to %s stopped: %s",
+                    key, process.info().command().orElse("?"), e.getMessage());
         }
     }
 
@@ -424,7 +467,9 @@ public class BackupEngine {
         Instant cutoff = now.minus(config.retentionDays(), ChronoUnit.DAYS);
         List<String> deleted = new ArrayList<>();
         List<S3Object> backups = new ArrayList<>();
-        aws.s3().listObjectsV2Paginator(request -> request.bucket(bucket()).prefix(config.s3().prefix() + name + "/"))
+        aws.s3()
+                .listObjectsV2Paginator(
+                        request -> request.bucket(bucket()).prefix(config.s3().prefix() + name + "/"))
                 .contents()
                 .forEach(object -> {
                     if (object.key().endsWith(".dump")) {
@@ -441,8 +486,9 @@ public class BackupEngine {
                     client.deleteObject(request -> request.bucket(bucket).key(Manifest.key(backup.key())));
                 }
                 deleted.add(backup.key());
-                LOG.infof("Retention: deleted %s (from %s, older than %d days)", backup.key(), backup.lastModified(),
-                        config.retentionDays());
+                LOG.infof(
+                        "Retention: deleted %s (from %s, older than %d days)",
+                        backup.key(), backup.lastModified(), config.retentionDays());
             }
         }
         return deleted;
@@ -472,8 +518,8 @@ public class BackupEngine {
             s3.createBucket(request -> {
                 request.bucket(bucket);
                 if (!"us-east-1".equals(region)) {
-                    request.createBucketConfiguration(
-                            configuration -> configuration.locationConstraint(BucketLocationConstraint.fromValue(region)));
+                    request.createBucketConfiguration(configuration ->
+                            configuration.locationConstraint(BucketLocationConstraint.fromValue(region)));
                 }
             });
         }
@@ -485,7 +531,8 @@ public class BackupEngine {
                                 .id("mesh-backup-retention")
                                 .filter(filter -> filter.prefix(config.s3().prefix()))
                                 .status(ExpirationStatus.ENABLED)
-                                .noncurrentVersionExpiration(expiration -> expiration.noncurrentDays(config.retentionDays()))
+                                .noncurrentVersionExpiration(
+                                        expiration -> expiration.noncurrentDays(config.retentionDays()))
                                 .abortIncompleteMultipartUpload(abort -> abort.daysAfterInitiation(1))
                                 .build())
                         .build()));
@@ -511,9 +558,12 @@ public class BackupEngine {
 
     private void putManifest(String key, Manifest manifest) throws BackupFailed {
         try {
-            aws.s3().putObject(
-                    request -> request.bucket(bucket()).key(Manifest.key(key)).contentType("application/json"),
-                    RequestBody.fromBytes(JSON.writeValueAsBytes(manifest)));
+            aws.s3()
+                    .putObject(
+                            request -> request.bucket(bucket())
+                                    .key(Manifest.key(key))
+                                    .contentType("application/json"),
+                            RequestBody.fromBytes(JSON.writeValueAsBytes(manifest)));
         } catch (IOException e) {
             throw new BackupFailed("cannot write the manifest of " + key + ": " + e.getMessage(), e);
         }

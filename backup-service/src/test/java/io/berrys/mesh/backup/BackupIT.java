@@ -71,7 +71,9 @@ class BackupIT {
     }
 
     private TaskFinished finished(CloudEvent command) {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> finishedNow(command) != null);
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> finishedNow(command) != null);
         return finishedNow(command);
     }
 
@@ -100,7 +102,8 @@ class BackupIT {
 
     @Test
     void aBackupStreamsToS3IsCopiedToTheSecondRegionAndIsProvedByARestore() throws Exception {
-        TaskFinished finished = finished(send(BACKUPS, Task.BACKUP, new BackupTriggered("staging", "planner", "src", "full")));
+        TaskFinished finished =
+                finished(send(BACKUPS, Task.BACKUP, new BackupTriggered("staging", "planner", "src", "full")));
 
         assertThat(finished.result()).as(finished.message()).isEqualTo(Result.PASS);
         assertThat(finished.message())
@@ -111,33 +114,43 @@ class BackupIT {
                 .containsEntry("database", "src")
                 .containsKeys("location", "size", "sha256", "dumpMs", "verifyMs", "replica", "serverVersion");
         String key = (String) finished.details().get("key");
-        HeadObjectResponse head = aws.s3().headObject(request -> request.bucket(BackupServers.BUCKET).key(key));
+        HeadObjectResponse head = aws.s3()
+                .headObject(request -> request.bucket(BackupServers.BUCKET).key(key));
         assertThat(head.metadata())
                 .containsEntry("database", "src")
                 .containsEntry("release-id", "rel-backup-it")
-                .containsEntry("sha256", finished.details().get("sha256"))
+                .containsEntry("sha256", (String) finished.details().get("sha256"))
                 .containsEntry("size", String.valueOf(finished.details().get("size")))
                 .containsKeys("created-at", "server-version");
         assertThat(aws.replicaS3()
-                        .headObject(request -> request.bucket(BackupServers.BUCKET + "-replica").key(key))
+                        .headObject(request -> request.bucket(BackupServers.BUCKET + "-replica")
+                                .key(key))
                         .contentLength())
                 .isEqualTo(head.contentLength());
-        assertThat(count(BackupServers.postgres.database(),
+        assertThat(count(
+                        BackupServers.postgres.database(),
                         "select count(*) from pg_database where datname like '" + BackupServers.SOURCE + "_verify_%'"))
                 .as("the scratch database is dropped")
                 .isZero();
-        assertThat(aws.s3().getBucketVersioning(request -> request.bucket(BackupServers.BUCKET)).status())
+        assertThat(aws.s3()
+                        .getBucketVersioning(request -> request.bucket(BackupServers.BUCKET))
+                        .status())
                 .isEqualTo(BucketVersioningStatus.ENABLED);
-        assertThat(aws.s3().getBucketLifecycleConfiguration(request -> request.bucket(BackupServers.BUCKET)).rules())
+        assertThat(aws.s3()
+                        .getBucketLifecycleConfiguration(request -> request.bucket(BackupServers.BUCKET))
+                        .rules())
                 .anySatisfy(rule -> {
-                    assertThat(rule.noncurrentVersionExpiration().noncurrentDays()).isEqualTo(30);
-                    assertThat(rule.abortIncompleteMultipartUpload().daysAfterInitiation()).isEqualTo(1);
+                    assertThat(rule.noncurrentVersionExpiration().noncurrentDays())
+                            .isEqualTo(30);
+                    assertThat(rule.abortIncompleteMultipartUpload().daysAfterInitiation())
+                            .isEqualTo(1);
                 });
     }
 
     @Test
     void aQuickVerificationChecksTheChecksumAndListsTheArchive() {
-        TaskFinished finished = finished(send(BACKUPS, Task.BACKUP, new BackupTriggered("staging", "planner", "src", "quick")));
+        TaskFinished finished =
+                finished(send(BACKUPS, Task.BACKUP, new BackupTriggered("staging", "planner", "src", "quick")));
 
         assertThat(finished.result()).as(finished.message()).isEqualTo(Result.PASS);
         assertThat(finished.message()).containsPattern("checksum matches; pg_restore --list reads \\d+ entries");
@@ -147,28 +160,66 @@ class BackupIT {
     void aCorruptedBackupFailsVerification() throws Exception {
         BackupEngine.Backup backup = engine.backup("src", "rel-corrupt", "corrupt-" + BackupServers.RUN, message -> {});
         byte[] garbage = "not a pg_dump archive".getBytes();
-        aws.s3().putObject(request -> request.bucket(BackupServers.BUCKET).key(backup.key()), RequestBody.fromBytes(garbage));
+        aws.s3()
+                .putObject(
+                        request -> request.bucket(BackupServers.BUCKET).key(backup.key()),
+                        RequestBody.fromBytes(garbage));
 
         assertThatThrownBy(() -> engine.verify(engine.server("src"), backup.key(), backup.manifest(), "full"))
                 .isInstanceOf(BackupFailed.class)
                 .hasMessageContaining("verification failed")
                 .hasMessageContaining("has 21 bytes with sha256")
-                .hasMessageContaining("but the backup wrote " + backup.manifest().size() + " bytes");
+                .hasMessageContaining(
+                        "but the backup wrote " + backup.manifest().size() + " bytes");
     }
 
     @Test
-    void aFailingDumpFailsTheTaskAndLeavesNothingInS3() {
+    void aDumpThatFailsAfterItsUploadStartedAbortsTheUploadAndLeavesNothing() throws Exception {
+        try (Connection migration = DriverManager.getConnection(
+                "jdbc:postgresql://" + BackupServers.postgres.host() + ":" + BackupServers.postgres.port() + "/"
+                        + BackupServers.SOURCE,
+                BackupServers.postgres.user(),
+                BackupServers.postgres.password())) {
+            // A migration holding a table: pg_dump cannot lock it and gives up after its lock-wait-timeout.
+            migration.setAutoCommit(false);
+            migration.createStatement().execute("lock table agents in access exclusive mode");
+            CloudEvent command = send(BACKUPS, Task.BACKUP, new BackupTriggered("staging", "planner", "src", "full"));
+
+            TaskFinished finished = finished(command);
+
+            assertThat(finished.result()).isEqualTo(Result.FAIL);
+            assertThat(finished.message())
+                    .contains("pg_dump of src exited with 1")
+                    .contains("LOCK TABLE public.agents")
+                    .contains("nothing was kept in S3");
+            assertThat(aws.s3()
+                            .listObjectsV2(request ->
+                                    request.bucket(BackupServers.BUCKET).prefix("backups/src/"))
+                            .contents())
+                    .noneMatch(object -> object.key().contains(command.getId()));
+            assertThat(aws.s3()
+                            .listMultipartUploads(request -> request.bucket(BackupServers.BUCKET))
+                            .uploads())
+                    .noneMatch(upload -> upload.key().contains(command.getId()));
+            migration.rollback();
+        }
+    }
+
+    @Test
+    void aDatabaseThatCannotBeReachedFailsTheTaskAndLeavesNothingInS3() {
         TaskFinished finished =
                 finished(send(BACKUPS, Task.BACKUP, new BackupTriggered("staging", "planner", "missing", "full")));
 
         assertThat(finished.result()).isEqualTo(Result.FAIL);
-        assertThat(finished.message())
-                .contains("it_backup_no_such_database")
-                .contains("does not exist");
-        assertThat(aws.s3().listObjectsV2(request -> request.bucket(BackupServers.BUCKET).prefix("backups/missing/"))
+        assertThat(finished.message()).contains("it_backup_no_such_database").contains("does not exist");
+        assertThat(aws.s3()
+                        .listObjectsV2(
+                                request -> request.bucket(BackupServers.BUCKET).prefix("backups/missing/"))
                         .contents())
                 .isEmpty();
-        assertThat(aws.s3().listMultipartUploads(request -> request.bucket(BackupServers.BUCKET)).uploads())
+        assertThat(aws.s3()
+                        .listMultipartUploads(request -> request.bucket(BackupServers.BUCKET))
+                        .uploads())
                 .noneMatch(upload -> upload.key().startsWith("backups/missing/"));
     }
 
@@ -178,18 +229,23 @@ class BackupIT {
                 finished(send(BACKUPS, Task.BACKUP, new BackupTriggered("staging", "planner", "nope", "full")));
 
         assertThat(finished.result()).isEqualTo(Result.FAIL);
-        assertThat(finished.message()).startsWith("unknown database 'nope'; configured: ").contains("src");
+        assertThat(finished.message())
+                .startsWith("unknown database 'nope'; configured: ")
+                .contains("src");
     }
 
     @Test
     void theRetentionSweepDeletesOnlyExpiredBackupsBeyondTheNewest() throws Exception {
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            keys.add(engine.backup("target", null, "retention-" + i + "-" + BackupServers.RUN, message -> {}).key());
+            keys.add(engine.backup("target", null, "retention-" + i + "-" + BackupServers.RUN, message -> {})
+                    .key());
             Thread.sleep(1_100);
         }
 
-        assertThat(engine.sweep("target", Instant.now())).as("nothing is old enough yet").isEmpty();
+        assertThat(engine.sweep("target", Instant.now()))
+                .as("nothing is old enough yet")
+                .isEmpty();
         List<String> deleted = engine.sweep("target", Instant.now().plus(31, ChronoUnit.DAYS));
 
         // keep-last is 2 in the tests: only the oldest of the three goes, in both regions, with its manifest.
@@ -198,29 +254,37 @@ class BackupIT {
         assertThat(engine.manifest(keys.get(1))).isPresent();
         assertThat(engine.manifest(keys.get(2))).isPresent();
         assertThat(aws.replicaS3()
-                        .listObjectsV2(request -> request.bucket(BackupServers.BUCKET + "-replica").prefix(keys.get(0)))
+                        .listObjectsV2(request -> request.bucket(BackupServers.BUCKET + "-replica")
+                                .prefix(keys.get(0)))
                         .contents())
                 .isEmpty();
     }
 
     @Test
     void anRdsDatabaseAlsoGetsASnapshotCopiedToTheSecondRegionAndCanBeRestoredToAPointInTime() {
-        TaskFinished finished = finished(send(BACKUPS, Task.BACKUP, new BackupTriggered("prod", "planner", "rds", "quick")));
+        TaskFinished finished =
+                finished(send(BACKUPS, Task.BACKUP, new BackupTriggered("prod", "planner", "rds", "quick")));
 
         assertThat(finished.result()).as(finished.message()).isEqualTo(Result.PASS);
         String snapshot = (String) finished.details().get("rdsSnapshot");
         assertThat(snapshot).startsWith("mesh-rds-");
-        assertThat(aws.rds().describeDBSnapshots(request -> request.dbSnapshotIdentifier(snapshot)).dbSnapshots())
+        assertThat(aws.rds()
+                        .describeDBSnapshots(request -> request.dbSnapshotIdentifier(snapshot))
+                        .dbSnapshots())
                 .hasSize(1);
-        assertThat(aws.replicaRds().describeDBSnapshots(request -> request.dbSnapshotIdentifier(snapshot)).dbSnapshots())
+        assertThat(aws.replicaRds()
+                        .describeDBSnapshots(request -> request.dbSnapshotIdentifier(snapshot))
+                        .dbSnapshots())
                 .hasSize(1);
 
-        TaskFinished restored = finished(send(
-                RESTORES, Task.RESTORE, new RestoreTriggered("rds-pitr:2026-11-26T06:00:00Z", "rds", false)));
+        TaskFinished restored = finished(
+                send(RESTORES, Task.RESTORE, new RestoreTriggered("rds-pitr:2026-11-26T06:00:00Z", "rds", false)));
         assertThat(restored.result()).as(restored.message()).isEqualTo(Result.PASS);
         assertThat(restored.message()).contains("RDS is restoring " + BackupServers.RDS_INSTANCE);
         String instance = BackupServers.RDS_INSTANCE + "-pitr-20261126t060000z";
-        assertThat(aws.rds().describeDBInstances(request -> request.dbInstanceIdentifier(instance)).dbInstances())
+        assertThat(aws.rds()
+                        .describeDBInstances(request -> request.dbInstanceIdentifier(instance))
+                        .dbInstances())
                 .hasSize(1);
     }
 
@@ -229,21 +293,26 @@ class BackupIT {
         BackupEngine.Backup backup = engine.backup("src", "rel-restore", "restore-" + BackupServers.RUN, message -> {});
         try {
             BackupServers.execute(BackupServers.TARGET, "create table leftovers (id int)");
-            TaskFinished refused = finished(send(RESTORES, Task.RESTORE, new RestoreTriggered(backup.key(), "target", false)));
+            TaskFinished refused =
+                    finished(send(RESTORES, Task.RESTORE, new RestoreTriggered(backup.key(), "target", false)));
             assertThat(refused.result()).isEqualTo(Result.FAIL);
-            assertThat(refused.message()).contains("target is not empty (1 tables").contains("overwrite");
+            assertThat(refused.message())
+                    .contains("target is not empty (1 tables")
+                    .contains("overwrite");
 
             TaskFinished overwritten =
                     finished(send(RESTORES, Task.RESTORE, new RestoreTriggered(backup.key(), "target", true)));
             assertThat(overwritten.result()).as(overwritten.message()).isEqualTo(Result.FAIL);
-            assertThat(overwritten.message()).contains("differs from the backup", "public.leftovers was not in the source");
+            assertThat(overwritten.message())
+                    .contains("differs from the backup", "public.leftovers was not in the source");
 
             BackupServers.execute(BackupServers.TARGET, "drop table leftovers");
             TaskFinished clean =
                     finished(send(RESTORES, Task.RESTORE, new RestoreTriggered(backup.key(), "target", true)));
             assertThat(clean.result()).as(clean.message()).isEqualTo(Result.PASS);
             assertThat(clean.message()).contains("and verified it: 2 tables, 3500 rows");
-            assertThat(count(BackupServers.TARGET, "select count(*) from planning.tasks")).isEqualTo(2500);
+            assertThat(count(BackupServers.TARGET, "select count(*) from planning.tasks"))
+                    .isEqualTo(2500);
         } finally {
             BackupServers.execute(BackupServers.TARGET, "drop table if exists leftovers");
         }

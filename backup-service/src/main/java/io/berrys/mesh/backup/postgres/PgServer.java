@@ -84,10 +84,11 @@ public final class PgServer {
     public static Map<String, Long> rowCounts(Connection connection) throws SQLException {
         List<String> tables = new ArrayList<>();
         try (Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery("select quote_ident(table_schema) || '.' || quote_ident(table_name)"
-                        + " from information_schema.tables where table_type = 'BASE TABLE'"
-                        + " and table_schema not in ('pg_catalog', 'information_schema')"
-                        + " and table_schema not like 'pg_toast%' order by 1")) {
+                ResultSet rows =
+                        statement.executeQuery("select quote_ident(table_schema) || '.' || quote_ident(table_name)"
+                                + " from information_schema.tables where table_type = 'BASE TABLE'"
+                                + " and table_schema not in ('pg_catalog', 'information_schema')"
+                                + " and table_schema not like 'pg_toast%' order by 1")) {
             while (rows.next()) {
                 tables.add(rows.getString(1));
             }

@@ -102,16 +102,16 @@ public final class StreamingUpload {
                 parts.add(inFlight.get());
             }
             beforeComplete.run();
-            s3.completeMultipartUpload(request -> request.bucket(bucket)
-                    .key(key)
-                    .uploadId(uploadId)
-                    .multipartUpload(upload -> upload.parts(parts)));
+            s3.completeMultipartUpload(request ->
+                    request.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(upload -> upload.parts(parts)));
             completed = true;
             return new Uploaded(total, HexFormat.of().formatHex(sha256.digest()), parts.size());
         } catch (IOException e) {
             throw new BackupFailed("reading the dump failed: " + e.getMessage(), e);
         } catch (ExecutionException e) {
-            throw new BackupFailed("uploading to s3://" + bucket + "/" + key + " failed: " + e.getCause().getMessage(),
+            throw new BackupFailed(
+                    "uploading to s3://" + bucket + "/" + key + " failed: "
+                            + e.getCause().getMessage(),
                     e.getCause());
         } finally {
             uploader.shutdownNow();

@@ -81,7 +81,8 @@ public final class LocalServers {
         if (endpoint == null || endpoint.isBlank()) {
             Path portFile = repoRoot().resolve(".mesh-local/moto/port");
             try {
-                endpoint = "http://127.0.0.1:" + java.nio.file.Files.readString(portFile).strip();
+                endpoint = "http://127.0.0.1:"
+                        + java.nio.file.Files.readString(portFile).strip();
             } catch (IOException e) {
                 throw new IllegalStateException("No moto server known: start it with 'deploy/local/servers.sh start"
                         + " moto', or set MESH_AWS_ENDPOINT. deploy/local/test.sh does this for you.");
