@@ -1,0 +1,120 @@
+package io.berrys.mesh.migration;
+
+import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.MalformedEventException;
+import io.berrys.mesh.events.Phase;
+import io.berrys.mesh.events.RetryLaterException;
+import io.berrys.mesh.events.Services;
+import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.catalog.MigrationTriggered;
+import io.berrys.mesh.events.catalog.Result;
+import io.berrys.mesh.events.catalog.TaskFinished;
+import io.berrys.mesh.events.catalog.TaskProgressed;
+import io.berrys.mesh.events.catalog.TaskStarted;
+import io.cloudevents.CloudEvent;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.OnOverflow;
+import org.jboss.logging.Logger;
+
+/**
+ * {@code mesh.migration.triggered}: started, progress, finished. A command delivered again after a crash runs
+ * again; Flyway's history makes that harmless (what was applied is not applied twice).
+ */
+@ApplicationScoped
+public class MigrationHandlers {
+
+    private static final Logger LOG = Logger.getLogger(MigrationHandlers.class);
+    private static final String SERVICE = Services.MIGRATION;
+
+    private final MigrationEngine engine;
+    private final Emitter<CloudEvent> replies;
+    private final ExecutorService workers = Executors.newCachedThreadPool(task -> {
+        Thread thread = new Thread(task, "migration");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    public MigrationHandlers(
+            MigrationEngine engine,
+            @Channel("replies") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> replies) {
+        this.engine = engine;
+        this.replies = replies;
+    }
+
+    @Incoming("migrations")
+    public CompletionStage<Void> migrate(CloudEvent command) {
+        if (!command.getType().equals(Task.MIGRATION.type(Phase.TRIGGERED))) {
+            throw new MalformedEventException(
+                    "mesh.migration carries only migration commands, got " + command.getType());
+        }
+        MigrationTriggered request = Events.payload(command, MigrationTriggered.class);
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        workers.execute(() -> {
+            try {
+                send(Events.replyTo(command, Phase.STARTED, SERVICE, new TaskStarted("migration", SERVICE, null))
+                        .id(command.getId() + ".started")
+                        .build());
+                TaskFinished finished;
+                try {
+                    finished = engine.migrate(
+                            Events.releaseId(command),
+                            request,
+                            message -> send(Events.replyTo(
+                                            command,
+                                            Phase.PROGRESSED,
+                                            SERVICE,
+                                            new TaskProgressed("migration", "progress", null, message))
+                                    .build()));
+                } catch (MigrationFailed e) {
+                    finished = new TaskFinished("migration", Result.FAIL, e.getMessage(), e.details());
+                }
+                LOG.infof(
+                        "Migration of %s for %s: %s %s",
+                        request.database(), Events.releaseId(command), finished.result(), finished.message());
+                send(Events.replyTo(command, Phase.FINISHED, SERVICE, finished)
+                                .id(command.getId() + ".finished")
+                                .build())
+                        .whenComplete((ignored, failure) -> {
+                            if (failure == null) {
+                                done.complete(null);
+                            } else {
+                                done.completeExceptionally(new RetryLaterException(
+                                        "finished not written: " + failure.getMessage(), 1_000));
+                            }
+                        });
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "Migration %s failed", command.getId());
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    private CompletionStage<Void> send(CloudEvent event) {
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        replies.send(Message.of(event)
+                .withAck(() -> {
+                    written.complete(null);
+                    return CompletableFuture.completedFuture(null);
+                })
+                .withNack(failure -> {
+                    written.completeExceptionally(failure);
+                    return CompletableFuture.completedFuture(null);
+                }));
+        return written;
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        workers.shutdownNow();
+    }
+}

@@ -1,0 +1,1 @@
+CREATE TABLE runs (id int PRIMARY KEY, state text);

@@ -1,0 +1,3 @@
+INSERT INTO runs VALUES (1, 'queued');
+ALTER TABLE runs ADD COLUMN started timestamptz;
+INSERT INTO runs VALUES (1, 'duplicate');

@@ -1,0 +1,4 @@
+CREATE TABLE agents (
+    id serial PRIMARY KEY,
+    name varchar(100) NOT NULL
+);
