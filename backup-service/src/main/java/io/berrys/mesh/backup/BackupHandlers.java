@@ -69,8 +69,12 @@ public class BackupHandlers {
         require(command, Task.BACKUP);
         BackupTriggered request = Events.payload(command, BackupTriggered.class);
         return run(command, progress -> {
-            BackupEngine.Backup backup =
-                    engine.backup(request.database(), Events.releaseId(command), command.getId(), progress);
+            BackupEngine.Backup backup = engine.backup(
+                    request.database(),
+                    Events.releaseId(command),
+                    command.getId(),
+                    "full".equals(request.verify()),
+                    progress);
             progress.accept((backup.reused() ? "found the backup made for this command: " : "verifying ")
                     + backup.location() + " (" + request.verify() + ")");
             PgServer server = engine.server(request.database());
@@ -130,7 +134,7 @@ public class BackupHandlers {
                 return;
             }
             try {
-                BackupEngine.Backup backup = engine.backup(name, null, run, message -> LOG.info(message));
+                BackupEngine.Backup backup = engine.backup(name, null, run, true, message -> LOG.info(message));
                 engine.verify(engine.server(name), backup.key(), backup.manifest(), "quick");
                 LOG.infof("Scheduled backup of %s: %s", name, backup.location());
             } catch (BackupFailed | SdkException e) {

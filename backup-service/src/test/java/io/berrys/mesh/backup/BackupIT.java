@@ -158,7 +158,8 @@ class BackupIT {
 
     @Test
     void aCorruptedBackupFailsVerification() throws Exception {
-        BackupEngine.Backup backup = engine.backup("src", "rel-corrupt", "corrupt-" + BackupServers.RUN, message -> {});
+        BackupEngine.Backup backup =
+                engine.backup("src", "rel-corrupt", "corrupt-" + BackupServers.RUN, true, message -> {});
         byte[] garbage = "not a pg_dump archive".getBytes();
         aws.s3()
                 .putObject(
@@ -238,7 +239,7 @@ class BackupIT {
     void theRetentionSweepDeletesOnlyExpiredBackupsBeyondTheNewest() throws Exception {
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            keys.add(engine.backup("target", null, "retention-" + i + "-" + BackupServers.RUN, message -> {})
+            keys.add(engine.backup("target", null, "retention-" + i + "-" + BackupServers.RUN, true, message -> {})
                     .key());
             Thread.sleep(1_100);
         }
@@ -290,7 +291,8 @@ class BackupIT {
 
     @Test
     void aRestoreFillsAnEmptyDatabaseAndRefusesToOverwriteUnlessTold() throws Exception {
-        BackupEngine.Backup backup = engine.backup("src", "rel-restore", "restore-" + BackupServers.RUN, message -> {});
+        BackupEngine.Backup backup =
+                engine.backup("src", "rel-restore", "restore-" + BackupServers.RUN, true, message -> {});
         try {
             BackupServers.execute(BackupServers.TARGET, "create table leftovers (id int)");
             TaskFinished refused =
@@ -330,8 +332,8 @@ class BackupIT {
     @Test
     void aCommandDeliveredAgainFindsItsBackupInsteadOfTakingAnother() throws Exception {
         String run = "again-" + BackupServers.RUN;
-        BackupEngine.Backup first = engine.backup("src", "rel-again", run, message -> {});
-        BackupEngine.Backup second = engine.backup("src", "rel-again", run, message -> {});
+        BackupEngine.Backup first = engine.backup("src", "rel-again", run, true, message -> {});
+        BackupEngine.Backup second = engine.backup("src", "rel-again", run, true, message -> {});
 
         assertThat(second.reused()).isTrue();
         assertThat(second.key()).isEqualTo(first.key());

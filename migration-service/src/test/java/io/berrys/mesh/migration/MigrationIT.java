@@ -259,6 +259,24 @@ class MigrationIT {
     }
 
     @Test
+    void theSamplePlatformMigrationsUnderDeployApplyWithoutLintFindings() throws Exception {
+        Path samples = io.berrys.mesh.events.testing.LocalServers.repoRoot().resolve("deploy/migrations/platform");
+        verifiedBackup("rel-platform", "platform");
+
+        TaskFinished finished = finished(migrate("rel-platform", "production", "platform", samples.toString()));
+
+        assertThat(finished.result()).as(finished.message()).isEqualTo(Result.PASS);
+        assertThat(finished.details())
+                .containsEntry("applied", List.of("1", "2", "3"))
+                .containsEntry("findings", List.of());
+        assertThat(query(
+                        "platform",
+                        "select count(*) from information_schema.columns where table_name = 'agents'"
+                                + " and column_name = 'capabilities'"))
+                .isEqualTo("1");
+    }
+
+    @Test
     void anUnknownDatabaseOrSetIsAClearFailure() {
         TaskFinished database = finished(migrate("rel-x", "production", "nope", "classpath:db/it/happy"));
         assertThat(database.message()).startsWith("unknown database 'nope'; configured: ");

@@ -15,7 +15,8 @@ import java.util.UUID;
 public class MigrationServers implements QuarkusTestResourceLifecycleManager {
 
     static final String RUN = UUID.randomUUID().toString().substring(0, 8);
-    static final List<String> DATABASES = List.of("happy", "failing", "concurrent", "lint", "drift", "nobackup", "s3");
+    static final List<String> DATABASES =
+            List.of("happy", "failing", "concurrent", "lint", "drift", "nobackup", "s3", "platform");
     static LocalServers.Postgres postgres;
     static String endpoint;
 

@@ -552,7 +552,12 @@ public class Orchestrator {
                     release.request().version(),
                     release.request().environment(),
                     stage.task().id());
-            return outbox(StageCommands.trigger(release, stage), work);
+            return outbox(
+                    StageCommands.trigger(
+                            release,
+                            stage,
+                            pipelines.backupVerify(release.request().environment())),
+                    work);
         }
         if (effect instanceof Effect.TriggerRollback rollback) {
             if (!work.replay()) {

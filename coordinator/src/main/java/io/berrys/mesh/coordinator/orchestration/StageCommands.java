@@ -29,12 +29,12 @@ final class StageCommands {
 
     private StageCommands() {}
 
-    static CloudEvent trigger(Release release, StageRun stage) {
+    static CloudEvent trigger(Release release, StageRun stage, String backupVerify) {
         ReleasePublished request = release.request();
         String database =
                 request.databases().isEmpty() ? null : request.databases().get(0);
         Object payload = switch (stage.task()) {
-            case BACKUP -> new BackupTriggered(request.environment(), request.service(), database, "full");
+            case BACKUP -> new BackupTriggered(request.environment(), request.service(), database, backupVerify);
             case MIGRATION ->
                 new MigrationTriggered(
                         request.environment(),

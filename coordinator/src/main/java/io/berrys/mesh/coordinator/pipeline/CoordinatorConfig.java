@@ -57,6 +57,10 @@ public interface CoordinatorConfig {
     interface PipelineConfig {
         List<String> stages();
 
+        /** How the backup stage proves its backup: {@code full} (a test restore) or {@code quick} (checksum, list). */
+        @WithDefault("full")
+        String backupVerify();
+
         @WithDefault("false")
         boolean approval();
 

@@ -19,9 +19,23 @@ public class Pipelines {
             List.of(Task.BACKUP, Task.MIGRATION, Task.ROLLOUT, Task.VERIFICATION, Task.DECOMMISSION);
 
     private final Map<String, Pipeline> byEnvironment;
+    private final Map<String, String> backupVerify = new TreeMap<>();
 
     public Pipelines(CoordinatorConfig config) {
         this.byEnvironment = build(config);
+        config.pipelines().forEach((environment, pipeline) -> {
+            String mode = pipeline.backupVerify();
+            if (!mode.equals("full") && !mode.equals("quick")) {
+                throw new IllegalArgumentException(
+                        "pipeline " + environment + ": backup-verify must be full or quick, got '" + mode + "'");
+            }
+            backupVerify.put(environment, mode);
+        });
+    }
+
+    /** The verification the backup stage of an environment asks for. */
+    public String backupVerify(String environment) {
+        return backupVerify.getOrDefault(environment, "full");
     }
 
     static Map<String, Pipeline> build(CoordinatorConfig config) {
