@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Berrys Deploy Mesh on this machine: installs and starts the local servers the tests talk to
-# (Redis, PostgreSQL) and the Prometheus and Alertmanager packages (see servers.sh), then the whole Maven build
-# with its unit and integration tests.
+# (Redis, PostgreSQL, the moto server) and the Prometheus and Alertmanager packages (see servers.sh), then the
+# whole Maven build with its unit and integration tests.
 # .ci/run calls exactly this. Extra arguments go to Maven, e.g. deploy/local/test.sh -pl mesh-events
 set -euo pipefail
 

@@ -214,7 +214,7 @@ public class BackupEngine {
                             .contentType("application/octet-stream")
                             .metadata(metadata));
         }
-        String replica = replicate(key);
+        String replica = replicate(key, uploaded.size());
         String rdsSnapshot = server.config()
                 .rdsInstance()
                 .map(instance -> snapshotRds(name, instance, createdAt))
@@ -242,7 +242,13 @@ public class BackupEngine {
         return config.s3().prefix() + name + "/" + STAMP.format(Instant.now()).substring(0, 8) + "/" + safe + ".dump";
     }
 
-    private String replicate(String key) {
+    private String replicate(String key, long size) {
+        if (size > SINGLE_COPY_LIMIT) {
+            LOG.warnf(
+                    "%s is over 5 GiB: not copied to %s; configure S3 replication for such backups",
+                    key, config.s3().replicaBucket());
+            return "not copied: over 5 GiB, needs S3 replication";
+        }
         copyToReplica(key);
         return "s3://" + config.s3().replicaBucket() + "/" + key + " ("
                 + config.s3().replicaRegion() + ")";
