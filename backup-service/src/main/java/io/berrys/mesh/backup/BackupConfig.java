@@ -91,5 +91,9 @@ public interface BackupConfig {
 
         @WithDefault("PT2M")
         Duration apiTimeout();
+
+        /** How long a new RDS snapshot may take to become available before its copy to the second region. */
+        @WithDefault("PT2H")
+        Duration rdsSnapshotTimeout();
     }
 }

@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +35,7 @@ import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.rds.model.CreateDbSnapshotResponse;
+import software.amazon.awssdk.services.rds.model.DbSnapshotAlreadyExistsException;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.BucketLifecycleConfiguration;
 import software.amazon.awssdk.services.s3.model.BucketLocationConstraint;
@@ -87,7 +86,19 @@ public class BackupEngine {
             throw new BackupFailed("unknown database '" + name + "'; configured: "
                     + config.databases().keySet());
         }
+        if (!PLAIN_NAME.matcher(database.database()).matches()) {
+            throw new BackupFailed("the database name of '" + name + "' must be a plain PostgreSQL name (letters,"
+                    + " digits, _ . -, at most 40 characters)");
+        }
         return new PgServer(name, database, PgServer.binDir(config));
+    }
+
+    private static final java.util.regex.Pattern PLAIN_NAME =
+            java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,39}");
+
+    /** A validated database name as an SQL identifier. */
+    private static String identifier(String name) {
+        return '"' + name.replace("\"", "\"\"") + '"';
     }
 
     public String bucket() {
@@ -119,6 +130,11 @@ public class BackupEngine {
             snapshot.setAutoCommit(false);
             snapshot.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             snapshot.setReadOnly(true);
+            try (Statement statement = snapshot.createStatement()) {
+                // Counting must not queue behind a migration's lock any longer than pg_dump does.
+                statement.execute(
+                        "set lock_timeout = " + config.lockWaitTimeout().toMillis());
+            }
             serverVersion = PgServer.serverVersion(snapshot);
             String snapshotId;
             try (Statement statement = snapshot.createStatement();
@@ -154,6 +170,8 @@ public class BackupEngine {
             metadata.put("created-at", createdAt.toString());
             metadata.put("server-version", serverVersion);
             long[] reported = {0};
+            @SuppressWarnings("unchecked")
+            Map<String, Long>[] countsHolder = new Map[1];
             try (InputStream output = dump.getInputStream()) {
                 uploaded = new StreamingUpload(aws.s3(), config.s3().partSize())
                         .upload(
@@ -173,6 +191,13 @@ public class BackupEngine {
                                         throw new BackupFailed("pg_dump of " + name + " exited with " + exit + ": "
                                                 + errors.text() + "; nothing was kept in S3");
                                     }
+                                    // A backup without the counts a full verification needs is no backup.
+                                    try {
+                                        countsHolder[0] = counting.join();
+                                    } catch (CompletionException e) {
+                                        throw new BackupFailed("counting the rows of " + name + " failed: "
+                                                + e.getCause().getMessage() + "; nothing was kept in S3");
+                                    }
                                 });
             } catch (IOException e) {
                 dump.destroyForcibly();
@@ -181,14 +206,7 @@ public class BackupEngine {
                 dump.destroyForcibly();
                 throw e;
             }
-            try {
-                counts = counting.join();
-            } catch (CompletionException e) {
-                if (e.getCause() instanceof SQLException sql) {
-                    throw sql;
-                }
-                throw e;
-            }
+            counts = countsHolder[0];
         } catch (SQLException e) {
             throw new BackupFailed(
                     "cannot read " + name + " (" + server.config().host() + ":"
@@ -196,6 +214,28 @@ public class BackupEngine {
                     e);
         }
         long dumpMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        try {
+            return finish(server, key, releaseId, createdAt, serverVersion, counts, uploaded, dumpMs);
+        } catch (BackupFailed | RuntimeException e) {
+            // Without its manifest the object is not a backup: remove it, so a retry starts clean.
+            deleteQuietly(aws.s3(), bucket(), key);
+            deleteQuietly(aws.replicaS3(), config.s3().replicaBucket(), key);
+            throw e;
+        }
+    }
+
+    /** Metadata, the copy to the second region, the RDS snapshot, and the manifest that makes it a backup. */
+    private Backup finish(
+            PgServer server,
+            String key,
+            String releaseId,
+            Instant createdAt,
+            String serverVersion,
+            Map<String, Long> counts,
+            StreamingUpload.Uploaded uploaded,
+            long dumpMs)
+            throws BackupFailed {
+        String name = server.name();
 
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("database", name);
@@ -217,7 +257,7 @@ public class BackupEngine {
         String replica = replicate(key, uploaded.size());
         String rdsSnapshot = server.config()
                 .rdsInstance()
-                .map(instance -> snapshotRds(name, instance, createdAt))
+                .map(instance -> snapshotRds(name, instance, key))
                 .orElse(null);
         Manifest manifest = new Manifest(
                 name,
@@ -239,7 +279,8 @@ public class BackupEngine {
 
     private String keyFor(String name, String runId) {
         String safe = runId.replaceAll("[^A-Za-z0-9._-]", "-");
-        return config.s3().prefix() + name + "/" + STAMP.format(Instant.now()).substring(0, 8) + "/" + safe + ".dump";
+        // From the command alone, so the same command finds the same key whenever it is delivered again.
+        return config.s3().prefix() + name + "/" + safe + ".dump";
     }
 
     private String replicate(String key, long size) {
@@ -262,20 +303,58 @@ public class BackupEngine {
                         .destinationKey(key));
     }
 
-    private String snapshotRds(String name, String instance, Instant at) {
-        String id = ("mesh-" + name + "-" + STAMP.format(at)).toLowerCase().replaceAll("[^a-z0-9-]", "-");
-        CreateDbSnapshotResponse created = aws.rds()
-                .createDBSnapshot(
-                        request -> request.dbInstanceIdentifier(instance).dbSnapshotIdentifier(id));
-        String arn = created.dbSnapshot().dbSnapshotArn();
-        aws.replicaRds()
-                .copyDBSnapshot(request -> request.sourceDBSnapshotIdentifier(arn)
-                        .targetDBSnapshotIdentifier(id)
-                        .sourceRegion(config.s3().region()));
+    /**
+     * An RDS snapshot named after the backup, so a retried command finds it instead of taking another; copied to
+     * the second region once RDS reports it available.
+     */
+    private String snapshotRds(String name, String instance, String key) {
+        String id = ("mesh-" + name + "-" + shortHash(key)).toLowerCase().replaceAll("[^a-z0-9-]", "-");
+        String arn;
+        try {
+            arn = aws.rds()
+                    .createDBSnapshot(
+                            request -> request.dbInstanceIdentifier(instance).dbSnapshotIdentifier(id))
+                    .dbSnapshot()
+                    .dbSnapshotArn();
+        } catch (DbSnapshotAlreadyExistsException e) {
+            arn = aws.rds()
+                    .describeDBSnapshots(request -> request.dbSnapshotIdentifier(id))
+                    .dbSnapshots()
+                    .get(0)
+                    .dbSnapshotArn();
+        }
+        aws.rds()
+                .waiter()
+                .waitUntilDBSnapshotAvailable(
+                        request -> request.dbSnapshotIdentifier(id),
+                        wait -> wait.waitTimeout(config.s3().rdsSnapshotTimeout()));
+        String source = arn;
+        try {
+            aws.replicaRds()
+                    .copyDBSnapshot(request -> request.sourceDBSnapshotIdentifier(source)
+                            .targetDBSnapshotIdentifier(id)
+                            .sourceRegion(config.s3().region()));
+        } catch (DbSnapshotAlreadyExistsException e) {
+            LOG.debugf(
+                    "RDS snapshot %s was already copied to %s", id, config.s3().replicaRegion());
+        }
         LOG.infof(
                 "RDS snapshot %s of %s taken and copied to %s",
                 id, instance, config.s3().replicaRegion());
         return id;
+    }
+
+    private static String shortHash(String text) {
+        byte[] digest = StreamingUpload.sha256().digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(digest).substring(0, 12);
+    }
+
+    private static void deleteQuietly(S3Client s3, String bucket, String key) {
+        try {
+            s3.deleteObject(request -> request.bucket(bucket).key(key));
+        } catch (RuntimeException e) {
+            LOG.warnf("Could not remove s3://%s/%s after a failed backup: %s", bucket, key, e.getMessage());
+        }
     }
 
     // ------------------------------------------------------------------------------------------- verification
@@ -327,9 +406,14 @@ public class BackupEngine {
             }
         });
         counter.start();
-        feed(key, list);
-        int exit = waitFor(list);
-        counter.join(10_000);
+        int exit;
+        try {
+            feed(key, list);
+            exit = waitFor(list);
+            counter.join(10_000);
+        } finally {
+            list.destroyForcibly();
+        }
         if (exit != 0) {
             throw new BackupFailed(
                     "verification failed: pg_restore --list could not read " + location(key) + ": " + errors.text());
@@ -339,10 +423,10 @@ public class BackupEngine {
 
     private String restoreIntoScratch(PgServer server, String key, Manifest manifest)
             throws BackupFailed, InterruptedException {
-        String scratch = (server.config().database() + "_verify_"
-                        + UUID.randomUUID().toString().substring(0, 8))
-                .toLowerCase();
-        execute(server, "create database " + scratch);
+        // Named after the backup: a verification cut short by a crash leaves a database the retry drops first.
+        String scratch = "mesh_verify_" + shortHash(key);
+        execute(server, "drop database if exists " + identifier(scratch) + " with (force)");
+        execute(server, "create database " + identifier(scratch));
         try {
             restore(server, scratch, key, false);
             Map<String, Long> restored;
@@ -367,7 +451,7 @@ public class BackupEngine {
                     + " rows, as in the source";
         } finally {
             try {
-                execute(server, "drop database if exists " + scratch + " with (force)");
+                execute(server, "drop database if exists " + identifier(scratch) + " with (force)");
             } catch (BackupFailed e) {
                 LOG.warnf("Could not drop the scratch database %s: %s", scratch, e.getMessage());
             }
@@ -395,7 +479,7 @@ public class BackupEngine {
     // ------------------------------------------------------------------------------------------------ restore
 
     /** Restores a backup into a configured database, refusing to overwrite one that holds tables unless told to. */
-    public String restoreInto(String backupKey, String targetName, boolean overwrite)
+    public String restoreInto(String backupKey, String targetName, boolean overwrite, String commandId)
             throws BackupFailed, InterruptedException {
         PgServer target = server(targetName);
         if (backupKey.startsWith("rds-pitr:")) {
@@ -404,6 +488,11 @@ public class BackupEngine {
         Manifest manifest = manifest(backupKey)
                 .orElseThrow(() -> new BackupFailed("no backup " + backupKey + " in s3://" + bucket()
                         + " (the key of a backup, as its finished event reports it)"));
+        String marker = "mesh-restore " + commandId + " " + manifest.sha256();
+        if (marker.equals(databaseComment(target))) {
+            // Delivered again after it succeeded: the database is already this backup.
+            return "restored " + location(backupKey) + " into " + targetName + " (already done by this command)";
+        }
         checksum(backupKey, manifest);
         Map<String, Long> before;
         try (Connection connection = target.connect()) {
@@ -431,9 +520,32 @@ public class BackupEngine {
             throw new BackupFailed("restored " + backupKey + " into " + targetName
                     + ", but it differs from the backup: " + String.join("; ", differences));
         }
+        mark(target, marker);
         return "restored " + location(backupKey) + " into " + targetName + " and verified it: " + after.size()
                 + " tables, "
                 + after.values().stream().mapToLong(Long::longValue).sum() + " rows";
+    }
+
+    private static String databaseComment(PgServer target) throws BackupFailed {
+        try (Connection connection = target.connect();
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("select shobj_description(oid, 'pg_database') from pg_database"
+                        + " where datname = current_database()")) {
+            return rows.next() ? rows.getString(1) : null;
+        } catch (SQLException e) {
+            throw new BackupFailed("cannot reach " + target.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Best effort: without the right to comment, a repeated restore is refused as not empty instead. */
+    private static void mark(PgServer target, String marker) {
+        try (Connection connection = target.connect();
+                Statement statement = connection.createStatement()) {
+            statement.execute("comment on database "
+                    + identifier(target.config().database()) + " is '" + marker.replace("'", "''") + "'");
+        } catch (SQLException e) {
+            LOG.warnf("Could not mark %s as restored: %s", target.name(), e.getMessage());
+        }
     }
 
     private String restoreRdsToPointInTime(PgServer target, String time) throws BackupFailed {
@@ -459,26 +571,35 @@ public class BackupEngine {
     /** pg_restore fed straight from S3. */
     private void restore(PgServer server, String database, String key, boolean clean)
             throws BackupFailed, InterruptedException {
-        List<String> arguments = new ArrayList<>(List.of("--no-owner", "--no-privileges", "--exit-on-error"));
+        // One transaction: a restore that fails halfway leaves the database as it was.
+        List<String> arguments =
+                new ArrayList<>(List.of("--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"));
         if (clean) {
             arguments.add("--clean");
             arguments.add("--if-exists");
         }
         Process restore =
                 start(server.tool("pg_restore", database, arguments).redirectOutput(ProcessBuilder.Redirect.DISCARD));
-        ProcessOutput errors = new ProcessOutput(restore.getErrorStream(), "pg_restore");
-        feed(key, restore);
-        int exit = waitFor(restore);
-        if (exit != 0) {
-            throw new BackupFailed(
-                    "pg_restore of " + location(key) + " into " + database + " failed: " + errors.text());
+        try {
+            ProcessOutput errors = new ProcessOutput(restore.getErrorStream(), "pg_restore");
+            feed(key, restore);
+            int exit = waitFor(restore);
+            if (exit != 0) {
+                throw new BackupFailed(
+                        "pg_restore of " + location(key) + " into " + database + " failed: " + errors.text());
+            }
+        } finally {
+            restore.destroyForcibly();
         }
     }
 
+    /** Streams the object into the tool's stdin, which is closed whatever happens, so the tool never waits on it. */
     private void feed(String key, Process process) throws BackupFailed {
-        try (ResponseInputStream<GetObjectResponse> object = get(key);
-                OutputStream stdin = process.getOutputStream()) {
+        try (OutputStream stdin = process.getOutputStream();
+                ResponseInputStream<GetObjectResponse> object = get(key)) {
             object.transferTo(stdin);
+        } catch (software.amazon.awssdk.core.exception.SdkException e) {
+            throw new BackupFailed("reading " + location(key) + " failed: " + e.getMessage(), e);
         } catch (IOException e) {
             // A tool that stops reading (a corrupt archive) closes the pipe; its exit code tells the story.
             LOG.debugf(

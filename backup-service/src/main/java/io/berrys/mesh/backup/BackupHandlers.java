@@ -33,6 +33,7 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /**
@@ -116,7 +117,8 @@ public class BackupHandlers {
         RestoreTriggered request = Events.payload(command, RestoreTriggered.class);
         return run(command, progress -> {
             progress.accept("restoring " + request.backup() + " into " + request.database());
-            String message = engine.restoreInto(request.backup(), request.database(), request.overwrite());
+            String message =
+                    engine.restoreInto(request.backup(), request.database(), request.overwrite(), command.getId());
             return new TaskFinished(
                     "restore",
                     Result.PASS,
@@ -184,6 +186,19 @@ public class BackupHandlers {
                                         "finished not written: " + failure.getMessage(), 1_000));
                             }
                         });
+            } catch (AwsServiceException e) {
+                if (permanent(e)) {
+                    // Denied, not found, already exists, invalid: retrying changes nothing, so the task fails now.
+                    finishRejected(
+                            command,
+                            done,
+                            "AWS refused: " + e.awsErrorDetails().errorCode() + ": "
+                                    + e.awsErrorDetails().errorMessage());
+                } else {
+                    LOG.warnf("S3 or RDS unavailable during %s: %s", command.getType(), e.getMessage());
+                    done.completeExceptionally(
+                            new RetryLaterException("AWS API unavailable: " + e.getMessage(), 5_000));
+                }
             } catch (SdkException e) {
                 LOG.warnf("S3 or RDS unavailable during %s: %s", command.getType(), e.getMessage());
                 done.completeExceptionally(new RetryLaterException("AWS API unavailable: " + e.getMessage(), 5_000));
@@ -196,6 +211,29 @@ public class BackupHandlers {
             }
         });
         return done;
+    }
+
+    private static boolean permanent(AwsServiceException e) {
+        return e.statusCode() >= 400 && e.statusCode() < 500 && e.statusCode() != 429 && !e.isThrottlingException();
+    }
+
+    private void finishRejected(CloudEvent command, CompletableFuture<Void> done, String message) {
+        LOG.infof("%s FAIL: %s", command.getType(), message);
+        send(Events.replyTo(
+                                command,
+                                Phase.FINISHED,
+                                SERVICE,
+                                new TaskFinished(task(command), Result.FAIL, message, Map.of()))
+                        .id(command.getId() + ".finished")
+                        .build())
+                .whenComplete((ignored, failure) -> {
+                    if (failure == null) {
+                        done.complete(null);
+                    } else {
+                        done.completeExceptionally(
+                                new RetryLaterException("finished not written: " + failure.getMessage(), 1_000));
+                    }
+                });
     }
 
     private static void require(CloudEvent command, Task task) {

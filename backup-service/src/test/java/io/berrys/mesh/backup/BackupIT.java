@@ -315,6 +315,11 @@ class BackupIT {
             assertThat(clean.message()).contains("and verified it: 2 tables, 3500 rows");
             assertThat(count(BackupServers.TARGET, "select count(*) from planning.tasks"))
                     .isEqualTo(2500);
+            // The same command delivered again after it succeeded: done already, not "not empty".
+            String again = "restore-again-" + BackupServers.RUN;
+            assertThat(engine.restoreInto(backup.key(), "target", true, again)).contains("and verified it");
+            assertThat(engine.restoreInto(backup.key(), "target", false, again))
+                    .endsWith("(already done by this command)");
         } finally {
             BackupServers.execute(BackupServers.TARGET, "drop table if exists leftovers");
         }

@@ -5,6 +5,7 @@ import io.berrys.mesh.events.EventSchema;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.MalformedEventException;
 import io.berrys.mesh.events.Phase;
+import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.Task;
 import io.berrys.mesh.events.catalog.Result;
 import io.berrys.mesh.events.catalog.TaskFinished;
@@ -72,7 +73,10 @@ public class BackupEvidence {
         try {
             CloudEvent event = EventCodec.fromFields(entry.payload(), EventSchema.MAX_ENTRY_BYTES);
             TaskFinished finished = Events.payload(event, TaskFinished.class);
-            if (finished.result() == Result.PASS
+            // Only the backup-service's word counts.
+            if (event.getSource() != null
+                    && event.getSource().toString().equals(Services.source(Services.BACKUP))
+                    && finished.result() == Result.PASS
                     && database.equals(finished.details().get("database"))
                     && Boolean.TRUE.equals(finished.details().get("verified"))) {
                 return Optional.of(String.valueOf(finished.details().getOrDefault("location", "a verified backup")));

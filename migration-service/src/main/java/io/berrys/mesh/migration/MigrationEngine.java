@@ -67,7 +67,7 @@ public class MigrationEngine {
             if (!validation.validationSuccessful) {
                 throw new MigrationFailed("validation failed: " + describe(validation.invalidMigrations), details);
             }
-            MigrationInfo[] pending = pendingIgnored.info().pending();
+            MigrationInfo[] pending = pending(pendingIgnored);
             if (pending.length == 0) {
                 details.put("applied", List.of());
                 details.put("schemaVersion", currentVersion(pendingIgnored));
@@ -110,9 +110,9 @@ public class MigrationEngine {
             try {
                 result = flyway(database, set.location(), false).migrate();
             } catch (FlywayException e) {
-                details.put("schemaVersion", currentVersion(pendingIgnored));
-                throw new MigrationFailed(
-                        failure(e) + "; the schema stays at version " + currentVersion(pendingIgnored), details);
+                String version = safeCurrentVersion(pendingIgnored);
+                details.put("schemaVersion", version);
+                throw new MigrationFailed(failure(e) + "; the schema stays at version " + version, details);
             }
             Flyway strict = flyway(database, set.location(), false);
             ValidateResult after = validate(strict);
@@ -233,6 +233,22 @@ public class MigrationEngine {
         return flat.length() > 300 ? flat.substring(0, 300) + "…" : flat;
     }
 
+    private static MigrationInfo[] pending(Flyway flyway) throws MigrationFailed {
+        try {
+            return flyway.info().pending();
+        } catch (FlywayException e) {
+            throw new MigrationFailed("cannot read the migration history: " + oneLine(e.getMessage()));
+        }
+    }
+
+    private static String safeCurrentVersion(Flyway flyway) {
+        try {
+            return currentVersion(flyway);
+        } catch (FlywayException e) {
+            return "unknown (the history could not be read: " + oneLine(e.getMessage()) + ")";
+        }
+    }
+
     private static String currentVersion(Flyway flyway) {
         MigrationInfo current = flyway.info().current();
         return current == null || current.getVersion() == null
@@ -248,7 +264,11 @@ public class MigrationEngine {
                 .validateMigrationNaming(true)
                 .group(false)
                 .mixed(false)
-                .connectRetries(3);
+                .connectRetries(3)
+                // A second run waits for the first (up to an hour) instead of failing after Flyway's 50 s.
+                .lockRetryCount(3_600)
+                // A session lock, not a transaction's: CREATE INDEX CONCURRENTLY would wait forever for the latter.
+                .configuration(Map.of("flyway.postgresql.transactional.lock", "false"));
         if (ignorePending) {
             configuration.ignoreMigrationPatterns("*:pending");
         }

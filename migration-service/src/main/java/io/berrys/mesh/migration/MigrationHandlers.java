@@ -93,11 +93,28 @@ public class MigrationHandlers {
                             }
                         });
             } catch (RuntimeException e) {
+                if (isRedisFailure(e)) {
+                    // The backup evidence could not be read: the command is fine, Redis is not.
+                    done.completeExceptionally(new RetryLaterException("Redis unavailable: " + e.getMessage(), 2_000));
+                    return;
+                }
                 LOG.errorf(e, "Migration %s failed", command.getId());
                 done.completeExceptionally(e);
             }
         });
         return done;
+    }
+
+    private static boolean isRedisFailure(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            String name = cause.getClass().getName();
+            if (name.startsWith("io.vertx.redis")
+                    || name.startsWith("io.quarkus.redis")
+                    || cause instanceof java.net.ConnectException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private CompletionStage<Void> send(CloudEvent event) {

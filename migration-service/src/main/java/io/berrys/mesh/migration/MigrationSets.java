@@ -60,7 +60,13 @@ public class MigrationSets {
             return new Resolved(set, script -> classpathScript(base, script), null);
         }
         if (set.startsWith("s3://")) {
-            return fromS3(URI.create(set));
+            URI uri;
+            try {
+                uri = URI.create(set);
+            } catch (IllegalArgumentException e) {
+                throw new MigrationFailed("the migration set " + set + " is not a valid s3:// address");
+            }
+            return fromS3(uri);
         }
         if (!set.startsWith("filesystem:") && !set.startsWith("/") && !set.startsWith(".")) {
             // The coordinator's default names a classpath directory, as Flyway's own default does.
@@ -94,36 +100,50 @@ public class MigrationSets {
 
     private Resolved fromS3(URI uri) throws MigrationFailed {
         String bucket = uri.getHost();
-        String prefix = uri.getPath().replaceAll("^/+", "");
+        if (bucket == null || bucket.isBlank()) {
+            throw new MigrationFailed("the migration set " + uri + " names no bucket (s3://bucket/prefix/)");
+        }
+        // The set is what lies directly under the prefix, as a directory: releases/2.4 is not releases/2.40.
+        String path = uri.getPath().replaceAll("^/+", "");
+        String prefix = path.isEmpty() || path.endsWith("/") ? path : path + "/";
         Path directory;
         try {
             directory = Files.createTempDirectory("mesh-migrations-");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        Resolved resolved = new Resolved("filesystem:" + directory, script -> read(directory, script), directory);
+        boolean complete = false;
         int fetched = 0;
         try (S3Client s3 = s3()) {
             for (var object : s3.listObjectsV2Paginator(
-                            request -> request.bucket(bucket).prefix(prefix))
+                            request -> request.bucket(bucket).prefix(prefix).delimiter("/"))
                     .contents()) {
                 if (!object.key().endsWith(".sql")) {
                     continue;
                 }
-                Path target =
-                        directory.resolve(object.key().substring(object.key().lastIndexOf('/') + 1));
+                Path target = directory.resolve(object.key().substring(prefix.length()));
                 s3.getObject(request -> request.bucket(bucket).key(object.key()), target);
                 fetched++;
             }
+            if (fetched == 0) {
+                throw new MigrationFailed("the migration set " + uri + " holds no .sql scripts directly under "
+                        + (prefix.isEmpty() ? "the bucket" : prefix));
+            }
+            complete = true;
+            return resolved;
         } catch (S3Exception e) {
-            new Resolved(null, null, directory).close();
             throw new MigrationFailed("cannot read the migration set " + uri + ": "
-                    + e.awsErrorDetails().errorMessage());
+                    + (e.awsErrorDetails() == null
+                            ? e.getMessage()
+                            : e.awsErrorDetails().errorMessage()));
+        } catch (software.amazon.awssdk.core.exception.SdkException e) {
+            throw new MigrationFailed("cannot reach S3 for the migration set " + uri + ": " + e.getMessage());
+        } finally {
+            if (!complete) {
+                resolved.close();
+            }
         }
-        if (fetched == 0) {
-            new Resolved(null, null, directory).close();
-            throw new MigrationFailed("the migration set " + uri + " holds no .sql scripts");
-        }
-        return new Resolved("filesystem:" + directory, script -> read(directory, script), directory);
     }
 
     private S3Client s3() {

@@ -17,6 +17,7 @@ import net.sf.jsqlparser.statement.alter.AlterExpression;
 import net.sf.jsqlparser.statement.alter.AlterOperation;
 import net.sf.jsqlparser.statement.create.table.CreateTable;
 import net.sf.jsqlparser.statement.drop.Drop;
+import net.sf.jsqlparser.statement.truncate.Truncate;
 
 /**
  * Finds what a pending migration does that the old version, still serving during a blue-green rollout, cannot
@@ -35,6 +36,8 @@ public final class MigrationLinter {
     public static final String NOT_NULL_WITHOUT_DEFAULT = "not-null-without-default";
     public static final String NARROWING_TYPE = "narrowing-type";
     public static final String CONSTRAINT_CHANGE = "constraint-change";
+    public static final String DROP_OBJECT = "drop-object";
+    public static final String TRUNCATE = "truncate";
     public static final String UNREADABLE = "unreadable";
 
     private static final Pattern OVERRIDE =
@@ -88,14 +91,26 @@ public final class MigrationLinter {
 
     private void inspect(Statement statement, List<String[]> problems) {
         if (statement instanceof CreateTable create) {
-            createdInThisSet.add(unquote(create.getTable().getName()));
-        } else if (statement instanceof Drop drop
-                && "TABLE".equalsIgnoreCase(drop.getType())
-                && !createdInThisSet.contains(unquote(drop.getName().getName()))) {
-            problems.add(new String[] {DROP_TABLE, "drops table " + drop.getName() + ", which the old version reads"});
+            // CREATE TABLE IF NOT EXISTS may meet a table the old version already uses: not new.
+            if (!create.isIfNotExists()) {
+                createdInThisSet.add(qualified(create.getTable()));
+            }
+        } else if (statement instanceof Drop drop && "TABLE".equalsIgnoreCase(drop.getType())) {
+            if (!createdInThisSet.contains(qualified(drop.getName()))) {
+                problems.add(
+                        new String[] {DROP_TABLE, "drops table " + drop.getName() + ", which the old version reads"});
+            }
+        } else if (statement instanceof Drop drop && !"INDEX".equalsIgnoreCase(drop.getType())) {
+            problems.add(new String[] {
+                DROP_OBJECT,
+                "drops " + drop.getType().toLowerCase(Locale.ROOT) + " " + drop.getName()
+                        + ", which the old version may use"
+            });
+        } else if (statement instanceof Truncate truncate) {
+            problems.add(new String[] {TRUNCATE, "empties " + truncate.getTable() + " under the old version"});
         } else if (statement instanceof Alter alter) {
             String table = unquote(alter.getTable().getName());
-            if (createdInThisSet.contains(table)) {
+            if (createdInThisSet.contains(qualified(alter.getTable()))) {
                 // The old version has never seen this table: nothing it does can break it.
                 return;
             }
@@ -189,5 +204,11 @@ public final class MigrationLinter {
 
     private static String unquote(String name) {
         return name.replace("\"", "").toLowerCase(Locale.ROOT);
+    }
+
+    /** {@code schema.table}, {@code public} when unqualified (the schema the migrations run in). */
+    private static String qualified(net.sf.jsqlparser.schema.Table table) {
+        String schema = table.getSchemaName() == null ? "public" : unquote(table.getSchemaName());
+        return schema + "." + unquote(table.getName());
     }
 }

@@ -95,6 +95,30 @@ class MigrationLinterTest {
     }
 
     @Test
+    void droppingOtherObjectsAndTruncatingAreFindingsButIndexesAreNot() {
+        List<Finding> findings = lint("""
+                DROP VIEW active_agents;
+                DROP SCHEMA reporting CASCADE;
+                TRUNCATE tasks;
+                DROP INDEX agents_name;
+                """);
+
+        assertThat(findings).extracting(Finding::rule).containsExactly("drop-object", "drop-object", "truncate");
+    }
+
+    @Test
+    void aTableCreatedIfNotExistsOrInAnotherSchemaIsNotNew() {
+        List<Finding> findings = lint("""
+                CREATE TABLE IF NOT EXISTS agents (id bigint PRIMARY KEY);
+                ALTER TABLE agents DROP COLUMN legacy;
+                CREATE TABLE audit.tasks (id bigint PRIMARY KEY);
+                ALTER TABLE tasks DROP COLUMN legacy;
+                """);
+
+        assertThat(findings).extracting(Finding::rule).containsExactly("drop-column", "drop-column");
+    }
+
+    @Test
     void aStatementTheParserCannotReadIsAFindingNotAPass() {
         List<Finding> findings = lint("CREATE INDEX CONCURRENTLY agents_name ON agents (name);");
 
