@@ -3,6 +3,7 @@ package io.berrys.mesh.rollout;
 import io.berrys.mesh.events.catalog.Result;
 import io.berrys.mesh.events.catalog.TaskFinished;
 import io.berrys.mesh.events.testing.RedisServerResource;
+import io.berrys.mesh.localcluster.KubeletSimulator;
 import io.cloudevents.CloudEvent;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.test.common.QuarkusTestResource;

@@ -18,6 +18,7 @@ import io.berrys.mesh.events.catalog.RolloutTriggered;
 import io.berrys.mesh.events.catalog.TaskFinished;
 import io.berrys.mesh.events.catalog.VerificationTriggered;
 import io.berrys.mesh.events.testing.RedisServerResource;
+import io.berrys.mesh.localcluster.KubeletSimulator;
 import io.berrys.mesh.rollout.engine.Outcome;
 import io.berrys.mesh.rollout.engine.Reporter;
 import io.berrys.mesh.rollout.engine.RolloutEngine;

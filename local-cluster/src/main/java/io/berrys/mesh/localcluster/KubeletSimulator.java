@@ -1,4 +1,4 @@
-package io.berrys.mesh.rollout;
+package io.berrys.mesh.localcluster;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
@@ -20,12 +20,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Plays the kubelet and the Deployment controller for the mock API server, which runs no controllers: keeps one pod
- * per replica of every Deployment and reports their state in pod and Deployment status. What a pod does depends on
- * its image tag: {@code :crashloop}, {@code :badpull}, {@code :unschedulable} and {@code :restarts} (ready, but
+ * A simulation: plays the kubelet and the Deployment controller for the mock API server, which runs no
+ * controllers. Keeps one pod per replica of every Deployment and reports their state in pod and Deployment
+ * status. What a pod does depends on its image tag: {@code :crashloop}, {@code :badpull}, {@code :unschedulable} and {@code :restarts} (ready, but
  * restarting at every look); anything else becomes ready.
  */
-final class KubeletSimulator implements AutoCloseable {
+public final class KubeletSimulator implements AutoCloseable {
 
     private final KubernetesClient client;
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(task -> {
@@ -34,7 +34,7 @@ final class KubeletSimulator implements AutoCloseable {
         return thread;
     });
 
-    KubeletSimulator(KubernetesClient client) {
+    public KubeletSimulator(KubernetesClient client) {
         this.client = client;
         ticker.scheduleWithFixedDelay(this::reconcileQuietly, 0, 20, TimeUnit.MILLISECONDS);
     }

@@ -1,0 +1,128 @@
+package io.berrys.mesh.localcluster;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+
+/**
+ * A simulated Kubernetes cluster for runs without a real one: fabric8's mock API server in CRUD mode, the kubelet
+ * simulator, and a stand-in for the platform's pods. It applies the platform's manifests to the namespaces it is
+ * given and runs until stopped. Every line it prints says it is a simulation.
+ *
+ * <pre>
+ * java -jar local-cluster-runnable.jar --api-port 6443 --platform-port 7070 \
+ *     --manifests deploy/kubernetes/platform/base --namespaces staging,production
+ * </pre>
+ */
+public final class LocalCluster {
+
+    /** Kinds a simulated cluster can hold without their operators; CRDs such as ServiceMonitor are skipped. */
+    private static final Set<String> APPLIED_KINDS = Set.of(
+            "Deployment",
+            "Service",
+            "ConfigMap",
+            "Secret",
+            "HorizontalPodAutoscaler",
+            "NetworkPolicy",
+            "ServiceAccount",
+            "Ingress",
+            "HTTPRoute");
+
+    private LocalCluster() {}
+
+    public static void main(String[] args) throws Exception {
+        int apiPort = 0;
+        int platformPort = 0;
+        Path manifests = null;
+        List<String> namespaces = List.of("staging", "production");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--api-port" -> apiPort = Integer.parseInt(args[++i]);
+                case "--platform-port" -> platformPort = Integer.parseInt(args[++i]);
+                case "--manifests" -> manifests = Path.of(args[++i]);
+                case "--namespaces" -> namespaces = List.of(args[++i].split(","));
+                default -> {
+                    System.err.println("unknown option " + args[i]
+                            + "; use --api-port N --platform-port N --manifests DIR --namespaces a,b");
+                    System.exit(2);
+                }
+            }
+        }
+        KubernetesMockServer api = new KubernetesMockServer(
+                new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        api.init(InetAddress.getLoopbackAddress(), apiPort);
+        KubernetesClient client = api.createClient();
+        KubeletSimulator kubelet = new KubeletSimulator(client);
+        PlatformStandIn platform = new PlatformStandIn(platformPort);
+
+        int applied = 0;
+        if (manifests != null) {
+            for (String namespace : namespaces) {
+                applied += apply(client, manifests, namespace, platform);
+            }
+        }
+        System.out.println("[local-cluster] SIMULATION: fabric8 mock Kubernetes API (CRUD mode, no real nodes) on"
+                + " http://127.0.0.1:" + api.getPort());
+        System.out.println("[local-cluster] SIMULATION: kubelet simulator marks pods ready; platform pods simulated"
+                + " on http://127.0.0.1:" + platform.port());
+        System.out.println("[local-cluster] SIMULATION: applied " + applied + " objects to namespaces " + namespaces);
+        System.out.println("api_url=http://127.0.0.1:" + api.getPort());
+        System.out.println("platform_url=http://127.0.0.1:" + platform.port());
+        System.out.flush();
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            kubelet.close();
+            platform.close();
+            client.close();
+            api.destroy();
+            stopped.countDown();
+        }));
+        stopped.await();
+    }
+
+    /** Applies every manifest of {@code dir} to {@code namespace}; returns how many objects. */
+    static int apply(KubernetesClient client, Path dir, String namespace, PlatformStandIn platform) throws IOException {
+        List<Path> files;
+        try (Stream<Path> listing = Files.list(dir)) {
+            files = listing.filter(path -> path.toString().endsWith(".yaml"))
+                    .filter(path -> !path.getFileName().toString().startsWith("kustomization"))
+                    .sorted()
+                    .toList();
+        }
+        int count = 0;
+        for (Path file : files) {
+            List<HasMetadata> items;
+            try (InputStream in = Files.newInputStream(file)) {
+                items = new ArrayList<>(client.load(in).items());
+            }
+            for (HasMetadata item : items) {
+                if (!APPLIED_KINDS.contains(item.getKind())) {
+                    continue;
+                }
+                item.getMetadata().setNamespace(namespace);
+                client.resource(item).inNamespace(namespace).createOr(NonDeletingOperation::update);
+                if (item.getKind().equals("Deployment")) {
+                    platform.serve(namespace, item.getMetadata().getName());
+                }
+                count++;
+            }
+        }
+        return count;
+    }
+}
