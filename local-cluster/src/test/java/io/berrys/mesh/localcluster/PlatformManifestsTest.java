@@ -135,6 +135,21 @@ class PlatformManifestsTest {
     }
 
     @Test
+    void everyServiceHasARouteTheRolloutCanWeight() {
+        Map<String, io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute> routes =
+                byName(io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute.class);
+        assertThat(routes).containsOnlyKeys(SERVICES);
+        routes.forEach((name, route) -> assertThat(route.getSpec()
+                        .getRules()
+                        .get(0)
+                        .getBackendRefs()
+                        .get(0)
+                        .getName())
+                .as(name)
+                .isEqualTo(name));
+    }
+
+    @Test
     void ingressIsDeniedUnlessAPolicyAllowsIt() {
         Map<String, NetworkPolicy> policies = byName(NetworkPolicy.class);
         NetworkPolicy deny = policies.get("default-deny-ingress");

@@ -935,6 +935,7 @@ public class RolloutEngine {
         router.restore(target);
         long restoredMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - readNanos);
         double restoredExactMs = (System.nanoTime() - readNanos) / 1e6;
+        Instant restoredAt = Instant.now();
         active.stop(target.namespace(), target.service(), "rolled back: " + reason, true);
         cluster.pinStableService(target.namespace(), target.service(), target.from());
         String greenName = green.getMetadata().getName();
@@ -959,6 +960,7 @@ public class RolloutEngine {
         cluster.annotate(target.namespace(), greenName, Map.of(Marks.OUTCOME, "fail: " + outcome));
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("trafficRestoredMs", restoredExactMs);
+        details.put("trafficRestoredAt", restoredAt.toString());
         details.put("active", blueName);
         details.put("router", router.name());
         return Outcome.pass(outcome, details);
