@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The mesh's main job on this machine, from a fresh clone:
-#   deploy/local/demo.sh         build, start Redis + PostgreSQL and every mesh service, publish a release
-#                                event and show it flowing through the Redis Streams backbone
-#   deploy/local/demo.sh stop    stop the services and servers it started
+#   deploy/local/demo.sh         build; start Redis, PostgreSQL, moto, a simulated Kubernetes cluster, Prometheus,
+#                                Alertmanager and every mesh service; then release the Berrys platform twice:
+#                                one release with a migration that goes live, one that breaks in production and
+#                                is rolled back by an alert, without a human
+#   deploy/local/demo.sh stop    stop everything it started
 #   deploy/local/demo.sh status  what is running
 # Idempotent: running it again reuses what is already up. Ctrl-C while it starts things stops them again.
+# Without a cluster of your own, Kubernetes is a SIMULATION (fabric8's mock API server and a kubelet simulator);
+# every message about it says so.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
@@ -14,6 +18,13 @@ cd "$REPO"
 
 SERVICES=(coordinator:8080 rollout-service:8081 migration-service:8082 backup-service:8083 monitor-service:8084 provisioner:8085)
 RUN_DIR="$MESH_LOCAL_DIR/services"
+DEMO_DIR="$MESH_LOCAL_DIR/demo"
+CLUSTER_API_PORT="${MESH_DEMO_CLUSTER_PORT:-6443}"
+PLATFORM_PORT="${MESH_DEMO_PLATFORM_PORT:-7070}"
+PROMETHEUS_PORT="${MESH_DEMO_PROMETHEUS_PORT:-9090}"
+ALERTMANAGER_PORT="${MESH_DEMO_ALERTMANAGER_PORT:-9093}"
+ENVIRONMENT=staging
+SERVICE=planning-system
 STARTED_NOW=()
 SERVERS_WERE_RUNNING=yes
 
@@ -21,7 +32,7 @@ say() {
     printf '\n\033[1m==> %s\033[0m\n' "$*" >&2
 }
 
-service_pid() {
+pid_of() {
     local pid_file="$RUN_DIR/$1.pid"
     [[ -f $pid_file ]] || return 1
     local pid
@@ -30,9 +41,9 @@ service_pid() {
     echo "$pid"
 }
 
-stop_service() {
+stop_process() {
     local name=$1 pid
-    if pid="$(service_pid "$name")"; then
+    if pid="$(pid_of "$name")"; then
         kill "$pid" 2>/dev/null || true
         for _ in $(seq 1 100); do
             kill -0 "$pid" 2>/dev/null || break
@@ -44,9 +55,16 @@ stop_service() {
     rm -f "$RUN_DIR/$name.pid"
 }
 
-stop_everything() {
+all_processes() {
     for entry in "${SERVICES[@]}"; do
-        stop_service "${entry%%:*}"
+        echo "${entry%%:*}"
+    done
+    echo alertmanager prometheus local-cluster
+}
+
+stop_everything() {
+    for name in $(all_processes); do
+        stop_process "$name"
     done
     "$SCRIPT_DIR/servers.sh" stop all >&2
 }
@@ -55,7 +73,7 @@ on_interrupt() {
     trap - INT TERM
     log "interrupted: stopping what this run started"
     for name in "${STARTED_NOW[@]}"; do
-        stop_service "$name"
+        stop_process "$name"
     done
     if [[ $SERVERS_WERE_RUNNING == no ]]; then
         "$SCRIPT_DIR/servers.sh" stop all >&2 || true
@@ -63,72 +81,208 @@ on_interrupt() {
     exit 130
 }
 
-ready() {
-    curl -fsS -o /dev/null "http://127.0.0.1:$1/q/health/ready" 2>/dev/null
-}
-
-start_service() {
+# start_process NAME PORT COMMAND...: in the background, logging to $RUN_DIR/NAME.log; reused when running.
+start_process() {
     local name=$1 port=$2 pid
-    if pid="$(service_pid "$name")"; then
+    shift 2
+    if pid="$(pid_of "$name")"; then
         log "$name already running (pid $pid, port $port)"
         return 0
     fi
     if port_open 127.0.0.1 "$port"; then
         die "port $port is taken by another program, so $name cannot start; free it or stop that program"
     fi
-    local jar="$REPO/$name/target/quarkus-app/quarkus-run.jar"
-    [[ -f $jar ]] || die "$jar is missing; the build did not produce it"
     mkdir -p "$RUN_DIR"
-    nohup java -jar "$jar" >"$RUN_DIR/$name.log" 2>&1 &
+    nohup "$@" >"$RUN_DIR/$name.log" 2>&1 &
     echo $! >"$RUN_DIR/$name.pid"
     STARTED_NOW+=("$name")
     log "started $name (pid $!, port $port, log $RUN_DIR/$name.log)"
 }
 
-wait_ready() {
-    local name=$1 port=$2
-    for _ in $(seq 1 120); do
-        if ready "$port"; then
+# wait_http NAME URL: until URL answers 2xx, or die with the end of NAME's log.
+wait_http() {
+    local name=$1 url=$2
+    for _ in $(seq 1 180); do
+        if curl -fsS -o /dev/null "$url" 2>/dev/null; then
             return 0
         fi
-        if ! service_pid "$name" >/dev/null; then
+        if ! pid_of "$name" >/dev/null; then
             tail -n 30 "$RUN_DIR/$name.log" >&2 || true
             die "$name exited during start; its log is $RUN_DIR/$name.log"
         fi
         sleep 0.5
     done
-    curl -sS "http://127.0.0.1:$port/q/health/ready" >&2 || true
-    die "$name is not ready after 60 s; its log is $RUN_DIR/$name.log"
+    die "$name did not answer $url within 90 s; its log is $RUN_DIR/$name.log"
 }
 
 status() {
     "$SCRIPT_DIR/servers.sh" status all || true
-    for entry in "${SERVICES[@]}"; do
-        local name=${entry%%:*} port=${entry##*:} pid
-        if pid="$(service_pid "$name")"; then
-            echo "$name=http://127.0.0.1:$port (pid $pid)"
+    for name in $(all_processes); do
+        local pid
+        if pid="$(pid_of "$name")"; then
+            echo "$name=running (pid $pid)"
         else
             echo "$name=stopped"
         fi
     done
 }
 
-publish_release() {
-    local release_id=$1 event_id=$2
-    local data
-    data='{"environment":"staging","service":"planning-system","version":"2.4.0",'
-    data+='"image":"registry.local/berrys/planning-system:2.4.0","databases":["planning"],'
-    data+='"requiresDowntime":false,"requestedBy":"demo.sh"}'
-    redis-cli -u "$MESH_REDIS_URL" --no-auth-warning XADD mesh.transitions MAXLEN '~' 100000 '*' \
-        specversion 1.0 \
-        id "$event_id" \
-        source /mesh/demo \
-        type mesh.release.published \
-        subject staging/planning-system \
-        time "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" \
-        datacontenttype application/json \
-        releaseid "$release_id" \
-        data "$data"
+# The platform's database, which releases back up and migrate as the logical database "main".
+ensure_platform_database() {
+    local exists
+    exists="$(PGPASSWORD="$MESH_PG_PASSWORD" psql -h "$MESH_PG_HOST" -p "$MESH_PG_PORT" -U "$MESH_PG_USER" \
+        -d "$MESH_PG_DB" -tAc "select 1 from pg_database where datname = 'berrys'")"
+    if [[ $exists != 1 ]]; then
+        PGPASSWORD="$MESH_PG_PASSWORD" psql -q -h "$MESH_PG_HOST" -p "$MESH_PG_PORT" -U "$MESH_PG_USER" \
+            -d "$MESH_PG_DB" -c "create database berrys"
+        log "created the platform database 'berrys'"
+    fi
+}
+
+# Prometheus and Alertmanager for the demo: the project's platform rules with their windows cut to seconds, so the
+# second release's errors fire an alert within a demo's patience; Alertmanager calls the monitor-service.
+start_monitoring() {
+    mkdir -p "$DEMO_DIR"
+    sed -e 's/\[5m\]/[20s]/g' -e 's/for: [0-9]*m/for: 5s/' deploy/monitoring/rules/platform.rules.yml \
+        >"$DEMO_DIR/platform.rules.yml"
+    cat >"$DEMO_DIR/prometheus.yml" <<EOF
+# Written by deploy/local/demo.sh: the platform rules with demo windows, the simulated platform pods, the mesh.
+global:
+  scrape_interval: 2s
+  evaluation_interval: 2s
+rule_files: ["$DEMO_DIR/platform.rules.yml"]
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ["127.0.0.1:$ALERTMANAGER_PORT"]
+scrape_configs:
+  - job_name: platform-simulated
+    static_configs:
+      - targets: ["127.0.0.1:$PLATFORM_PORT"]
+  - job_name: berrys-deploy-mesh
+    metrics_path: /q/metrics
+    static_configs:
+      - targets: ["127.0.0.1:8080", "127.0.0.1:8081", "127.0.0.1:8082", "127.0.0.1:8083", "127.0.0.1:8084"]
+EOF
+    cat >"$DEMO_DIR/alertmanager.yml" <<EOF
+# Written by deploy/local/demo.sh: every alert to the monitor-service's webhook, at once.
+route:
+  receiver: mesh-monitor
+  group_by: [alertname, environment, service]
+  group_wait: 0s
+  group_interval: 5s
+  repeat_interval: 1h
+receivers:
+  - name: mesh-monitor
+    webhook_configs:
+      - url: http://127.0.0.1:8084/api/alerts
+        send_resolved: true
+        http_config:
+          authorization:
+            type: Bearer
+            credentials_file: $MESH_LOCAL_DIR/alert-token
+EOF
+    start_process prometheus "$PROMETHEUS_PORT" prometheus --config.file="$DEMO_DIR/prometheus.yml" \
+        --storage.tsdb.path="$DEMO_DIR/prometheus-data" --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
+    start_process alertmanager "$ALERTMANAGER_PORT" prometheus-alertmanager \
+        --config.file="$DEMO_DIR/alertmanager.yml" --storage.path="$DEMO_DIR/alertmanager-data" \
+        --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" --cluster.listen-address=
+    wait_http prometheus "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
+    wait_http alertmanager "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready"
+}
+
+start_cluster() {
+    local jar
+    jar="$(ls "$REPO"/local-cluster/target/local-cluster-*-runnable.jar 2>/dev/null | head -n 1)"
+    [[ -n $jar ]] || die "local-cluster/target/local-cluster-*-runnable.jar is missing; the build did not produce it"
+    start_process local-cluster "$CLUSTER_API_PORT" java -jar "$jar" --api-port "$CLUSTER_API_PORT" \
+        --platform-port "$PLATFORM_PORT" --manifests "$REPO/deploy/kubernetes/platform/base" \
+        --namespaces staging,production
+    for _ in $(seq 1 120); do
+        grep -q '^api_url=' "$RUN_DIR/local-cluster.log" 2>/dev/null && break
+        pid_of local-cluster >/dev/null || { tail -n 30 "$RUN_DIR/local-cluster.log" >&2; die "the simulated cluster did not start"; }
+        sleep 0.5
+    done
+    grep '^\[local-cluster\]' "$RUN_DIR/local-cluster.log" >&2 || true
+}
+
+start_services() {
+    local api="http://127.0.0.1:$CLUSTER_API_PORT" platform="http://127.0.0.1:$PLATFORM_PORT"
+    for entry in "${SERVICES[@]}"; do
+        local name=${entry%%:*} port=${entry##*:} jar
+        jar="$REPO/$name/target/quarkus-app/quarkus-run.jar"
+        [[ -f $jar ]] || die "$jar is missing; the build did not produce it"
+        local -a options=()
+        case $name in
+            rollout-service)
+                # Traffic in steps through the platform's HTTPRoutes, with pauses a person can follow.
+                options=(-Dquarkus.kubernetes-client.api-server-url="$api" -Dmesh.rollout.router=gateway
+                    -Dmesh.rollout.smoke.base-url="$platform/{service}" -Dmesh.rollout.step-pause=PT10S
+                    -Dmesh.rollout.bake.duration=PT5S -Dmesh.rollout.poll-interval=PT0.5S)
+                ;;
+            monitor-service)
+                options=(-Dmesh.monitor.environments.staging.checks=error-rate -Dmesh.monitor.verification.bake=PT8S
+                    -Dmesh.monitor.verification.interval=PT2S)
+                ;;
+        esac
+        start_process "$name" "$port" java "${options[@]}" -jar "$jar"
+    done
+    for entry in "${SERVICES[@]}"; do
+        wait_http "${entry%%:*}" "http://127.0.0.1:${entry##*:}/q/health/ready"
+        log "${entry%%:*} is ready on http://127.0.0.1:${entry##*:}"
+    done
+}
+
+mesh() {
+    java -jar "$REPO/mesh-cli/target/mesh.jar" "$@"
+}
+
+api_get() {
+    curl -fsS -H "Authorization: Bearer $MESH_API_TOKEN" "http://127.0.0.1:8080$1"
+}
+
+# json_field JSON PATH...: a field of a JSON document (python3, which the machine has for moto).
+json_field() {
+    python3 -c 'import json,sys
+value = json.loads(sys.argv[1])
+for key in sys.argv[2:]:
+    value = value[int(key)] if isinstance(value, list) else value.get(key)
+    if value is None:
+        break
+print("" if value is None else value)' "$@"
+}
+
+# The milliseconds from the monitor-service writing the rollback (the moment the alert reached the mesh) to the
+# rollout-service reporting traffic back on blue, from the two events on the streams.
+alert_to_restore_ms() {
+    local release_id=$1
+    python3 - "$release_id" "$MESH_REDIS_URL" <<'EOF'
+import json, subprocess, sys
+from datetime import datetime
+release, url = sys.argv[1], sys.argv[2]
+def entries(stream):
+    out = subprocess.run(["redis-cli", "-u", url, "--no-auth-warning", "--json", "XRANGE", stream, "-", "+"],
+                         capture_output=True, text=True).stdout
+    try:
+        rows = json.loads(out)
+    except ValueError:
+        return []
+    result = []
+    for row in rows:
+        fields = row[1]
+        result.append(dict(zip(fields[0::2], fields[1::2])))
+    return result
+def when(text):
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+triggered = [e for e in entries("mesh.priority") if e.get("releaseid") == release and e.get("source") == "/mesh/monitor-service"]
+finished = [e for e in entries("mesh.transitions") if e.get("type") == "mesh.rollback.finished"
+            and triggered and e.get("triggeredid") == triggered[0]["id"]]
+if not triggered or not finished:
+    print("")
+    sys.exit(0)
+restored = json.loads(finished[0]["data"])["details"].get("trafficRestoredAt")
+print(round((when(restored) - when(triggered[0]["time"])).total_seconds() * 1000))
+EOF
 }
 
 main() {
@@ -136,88 +290,101 @@ main() {
     command -v curl >/dev/null || die "curl is not installed: apt-get install -y curl"
     trap on_interrupt INT TERM
 
-    say "1/4 Local servers (Redis with AOF, PostgreSQL)"
+    say "1/6 Local servers: Redis (AOF), PostgreSQL, the moto server for S3 and RDS"
     "$SCRIPT_DIR/servers.sh" status all >/dev/null 2>&1 || SERVERS_WERE_RUNNING=no
     "$SCRIPT_DIR/servers.sh" start all
     eval "$("$SCRIPT_DIR/servers.sh" env)"
-    export MESH_REDIS_URL MESH_PG_URL MESH_PG_USER MESH_PG_PASSWORD
+    export MESH_REDIS_URL MESH_PG_URL MESH_PG_HOST MESH_PG_PORT MESH_PG_DB MESH_PG_USER MESH_PG_PASSWORD
+    export MESH_AWS_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+    ensure_platform_database
 
-    # The coordinator's API wants a token; one per machine, kept with the local state, never printed.
-    local token_file="$MESH_LOCAL_DIR/api-token"
-    if [[ ! -s $token_file ]]; then
-        mkdir -p "$MESH_LOCAL_DIR"
-        (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$token_file")
-    fi
-    MESH_API_TOKEN="$(cat "$token_file")"
-    export MESH_API_TOKEN
+    # Tokens: one per machine, kept with the local state, never printed.
+    local name
+    for name in api-token alert-token; do
+        if [[ ! -s $MESH_LOCAL_DIR/$name ]]; then
+            mkdir -p "$MESH_LOCAL_DIR"
+            (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$MESH_LOCAL_DIR/$name")
+        fi
+    done
+    MESH_API_TOKEN="$(cat "$MESH_LOCAL_DIR/api-token")"
+    MESH_ALERT_TOKEN="$(cat "$MESH_LOCAL_DIR/alert-token")"
+    MESH_PROMETHEUS_URL="http://127.0.0.1:$PROMETHEUS_PORT"
+    export MESH_API_TOKEN MESH_ALERT_TOKEN MESH_PROMETHEUS_URL
 
-    say "2/4 Building the services (the first run downloads dependencies: a few minutes)"
+    say "2/6 Building the mesh (the first run downloads dependencies: a few minutes)"
     ./mvnw -B -q -DskipTests -Dspotless.check.skip=true package
 
-    say "3/4 Starting the mesh services"
-    for entry in "${SERVICES[@]}"; do
-        start_service "${entry%%:*}" "${entry##*:}"
-    done
-    for entry in "${SERVICES[@]}"; do
-        wait_ready "${entry%%:*}" "${entry##*:}"
-        log "${entry%%:*} is ready on http://127.0.0.1:${entry##*:}"
-    done
+    say "3/6 A SIMULATED Kubernetes cluster with the platform's manifests applied, Prometheus and Alertmanager"
+    start_cluster
+    start_monitoring
+
+    say "4/6 Starting the mesh services"
+    start_services
     trap - INT TERM
 
-    say "4/4 CI publishes a release: planning-system 2.4.0 to staging"
-    local release_id event_id entry_id
-    release_id="rel-demo-$(date +%s)"
-    event_id="$(cat /proc/sys/kernel/random/uuid)"
-    entry_id="$(publish_release "$release_id" "$event_id")"
-    log "mesh.release.published $event_id written to stream mesh.transitions as entry $entry_id"
+    local stamp first second
+    stamp="$(date +%H%M%S)"
+    first="2.4.$stamp"
+    second="2.5.$stamp"
+    say "5/6 CI publishes $SERVICE $first to $ENVIRONMENT, with a database migration, and waits for it"
+    log "backup (verified) -> migration (linted, Flyway) -> rollout (green, smoke tests, traffic steps) -> verification (Prometheus) -> decommission"
+    mesh release publish --env "$ENVIRONMENT" --service "$SERVICE" --version "$first" \
+        --image "registry.local/berrys/$SERVICE:$first" --database main \
+        --migrations "$REPO/deploy/migrations/platform" --wait --timeout PT15M ||
+        die "the first release did not succeed; see mesh release list and $RUN_DIR/*.log"
 
-    local url="http://127.0.0.1:8080/api/transitions?releaseId=$release_id"
-    local body=""
-    for _ in $(seq 1 50); do
-        body="$(curl -fsS -H "Authorization: Bearer $MESH_API_TOKEN" "$url" || true)"
-        [[ $body == *"$event_id"* ]] && break
-        sleep 0.2
+    say "6/6 CI publishes $second; it breaks in production and the mesh rolls it back on its own"
+    local line release_id state=""
+    line="$(mesh release publish --env "$ENVIRONMENT" --service "$SERVICE" --version "$second" \
+        --image "registry.local/berrys/$SERVICE:$second" --database main \
+        --migrations "$REPO/deploy/migrations/platform")"
+    release_id="${line%%:*}"
+    log "published $release_id; waiting for traffic to reach the new version"
+    for _ in $(seq 1 600); do
+        local seen
+        seen="$(api_get "/api/transitions?releaseId=$release_id" 2>/dev/null || true)"
+        [[ $seen == *'"step":"traffic-'* ]] && break
+        if [[ $seen == *'"result":"fail"'* ]]; then
+            mesh release status "$release_id" || true
+            die "the second release failed before traffic moved; see $RUN_DIR/*.log"
+        fi
+        sleep 0.5
     done
-    [[ $body == *"$event_id"* ]] || die "the coordinator did not report the event within 10 s; see $RUN_DIR/coordinator.log"
-    log "the coordinator consumed it (consumer group 'coordinator'); GET $url answers:"
-    echo "$body"
-    local release_url="http://127.0.0.1:8080/api/releases/$release_id" release=""
-    for _ in $(seq 1 50); do
-        release="$(curl -fsS -H "Authorization: Bearer $MESH_API_TOKEN" "$release_url" || true)"
-        [[ -n $release ]] && break
-        sleep 0.2
+    log "SIMULATION: the new pods start failing half their requests (error share 0.5)"
+    curl -fsS -X POST "http://127.0.0.1:$PLATFORM_PORT/admin/error-share?environment=$ENVIRONMENT&service=$SERVICE&share=0.5" >&2
+    log "Prometheus evaluates HighErrorRate; Alertmanager calls the monitor-service; nobody touches anything"
+    for _ in $(seq 1 360); do
+        state="$(json_field "$(api_get "/api/releases/$release_id")" state)"
+        [[ $state == ROLLED_BACK || $state == FAILED || $state == SUCCEEDED ]] && break
+        sleep 0.5
     done
-    [[ -n $release ]] || die "the coordinator did not open release $release_id within 10 s; see $RUN_DIR/coordinator.log"
-    log "the coordinator opened release $release_id and triggered its first stage; GET $release_url answers:"
-    echo "$release"
-    log "coordinator log:"
-    grep -F "$event_id" "$RUN_DIR/coordinator.log" | tail -n 1 >&2 || true
-    for _ in $(seq 1 50); do
-        redis-cli -u "$MESH_REDIS_URL" --no-auth-warning XPENDING mesh.transitions coordinator | head -n 1 | grep -qx 0 && break
-        sleep 0.2
-    done
-    log "consumer groups on mesh.transitions (pending 0 = acknowledged after the handler succeeded):"
-    redis-cli -u "$MESH_REDIS_URL" --no-auth-warning XINFO GROUPS mesh.transitions |
-        paste - - | grep -E '^(name|pending|lag|entries-read)' | paste - - - - - - - - >&2 || true
+    curl -fsS -X POST "http://127.0.0.1:$PLATFORM_PORT/admin/error-share?environment=$ENVIRONMENT&service=$SERVICE&share=0" >/dev/null
+    mesh release status "$release_id" || true
+    local took
+    took="$(alert_to_restore_ms "$release_id")"
+    if [[ -n $took ]]; then
+        log "from the alert reaching the mesh to traffic back on blue: $took ms"
+    fi
+    [[ $state == ROLLED_BACK ]] || die "the second release ended $state instead of ROLLED_BACK; see $RUN_DIR/*.log"
 
-    say "Done. The mesh keeps running:"
+    say "Done. $SERVICE $first is live in $ENVIRONMENT; $second was rolled back by an alert. The mesh keeps running:"
+    mesh release list >&2 || true
     for entry in "${SERVICES[@]}"; do
         echo "  ${entry%%:*}: http://127.0.0.1:${entry##*:}  (/q/health/ready, /q/metrics, /q/openapi)" >&2
     done
-    echo "  API token:           $MESH_LOCAL_DIR/api-token (admin; the coordinator reads MESH_API_TOKEN)" >&2
-    echo "  recent transitions:  curl -H \"Authorization: Bearer \$(cat $MESH_LOCAL_DIR/api-token)\" http://127.0.0.1:8080/api/transitions" >&2
-    echo "  releases:            curl -H \"Authorization: Bearer \$(cat $MESH_LOCAL_DIR/api-token)\" http://127.0.0.1:8080/api/releases" >&2
-    echo "  backbone metrics:    curl -s http://127.0.0.1:8080/q/metrics | grep mesh_stream" >&2
-    echo "  logs:                $RUN_DIR/*.log" >&2
-    echo "  note:                the task services are still skeletons: nobody answers $release_id's backup, so" >&2
-    echo "                       the coordinator fails it after the start timeout (2 min), naming backup-service" >&2
-    echo "  stop everything:     deploy/local/demo.sh stop" >&2
+    echo "  API token:        $MESH_LOCAL_DIR/api-token (the mesh CLI reads MESH_API_TOKEN)" >&2
+    echo "  releases:         MESH_API_TOKEN=\$(cat $MESH_LOCAL_DIR/api-token) java -jar mesh-cli/target/mesh.jar release list" >&2
+    echo "  Prometheus:       http://127.0.0.1:$PROMETHEUS_PORT (alerts: /alerts)   Alertmanager: http://127.0.0.1:$ALERTMANAGER_PORT" >&2
+    echo "  cluster:          SIMULATION, fabric8 mock API on http://127.0.0.1:$CLUSTER_API_PORT (kubectl --server)" >&2
+    echo "  backbone metrics: curl -s http://127.0.0.1:8080/q/metrics | grep mesh_stream" >&2
+    echo "  logs:             $RUN_DIR/*.log" >&2
+    echo "  stop everything:  deploy/local/demo.sh stop" >&2
 }
 
 case "${1:-start}" in
     start) main ;;
     stop) stop_everything ;;
     status) status ;;
-    -h | --help | help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' ;;
+    -h | --help | help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' ;;
     *) die "unknown command '$1' (use: start, stop, status)" ;;
 esac

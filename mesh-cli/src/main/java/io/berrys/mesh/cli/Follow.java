@@ -26,12 +26,14 @@ final class Follow {
                     long seq = event.path("seq").asLong();
                     if (seq > lastSeq[0]) {
                         lastSeq[0] = seq;
+                        String said = event.path("message").asText("");
                         out.printf(
-                                "  %s  %-28s %-22s %s%n",
+                                "  %s  %-28s %-22s %-11s %s%n",
                                 event.path("time").asText("").replaceFirst("\\.\\d+", ""),
                                 event.path("type").asText(),
                                 event.path("source").asText(),
-                                event.path("state").asText());
+                                event.path("state").asText(),
+                                said.length() > 140 ? said.substring(0, 140) + "…" : said);
                         out.flush();
                     }
                 });

@@ -1,5 +1,6 @@
 package io.berrys.mesh.coordinator.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.berrys.mesh.coordinator.auth.Caller;
 import io.berrys.mesh.coordinator.auth.CurrentCaller;
 import io.berrys.mesh.coordinator.orchestration.Orchestrator;
@@ -9,6 +10,7 @@ import io.berrys.mesh.coordinator.release.ReleaseState;
 import io.berrys.mesh.coordinator.store.EventLogEntry;
 import io.berrys.mesh.coordinator.store.ReleaseEntity;
 import io.berrys.mesh.coordinator.store.Transactions;
+import io.berrys.mesh.events.EventCodec;
 import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Services;
@@ -229,9 +231,19 @@ public class ReleaseResource {
                 });
     }
 
-    /** What one server-sent event carries: an event that moved the release, and where the release is now. */
+    /**
+     * What one server-sent event carries: an event that moved the release, what it said (its step and message),
+     * and where the release is now.
+     */
     public record Progress(
-            long seq, String eventId, String type, String source, Instant time, String state, String reason) {}
+            long seq,
+            String eventId,
+            String type,
+            String source,
+            Instant time,
+            String state,
+            String reason,
+            String message) {}
 
     private record Batch(List<Progress> items, boolean terminal) {}
 
@@ -284,12 +296,29 @@ public class ReleaseResource {
                                 event.source,
                                 event.eventTime,
                                 release.state,
-                                release.reason));
+                                release.reason,
+                                said(event.fields)));
                     }
                     return Uni.createFrom()
                             .item(new Batch(
                                     items, ReleaseState.valueOf(release.state).isTerminal()));
                 })));
+    }
+
+    /** The step and message of a logged event, for a person following the release; null when it has none. */
+    static String said(String fields) {
+        try {
+            JsonNode entry = EventCodec.JSON.readTree(fields);
+            JsonNode data = EventCodec.JSON.readTree(entry.path("data").asText("{}"));
+            String step = data.path("step").asText("");
+            String message = data.path("message").asText("");
+            if (step.isEmpty() || step.equals("heartbeat")) {
+                return message.isEmpty() ? null : message;
+            }
+            return message.isEmpty() ? step : step + ": " + message;
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private Uni<ReleaseView> view(String id) {
