@@ -4,7 +4,9 @@
 #                                Alertmanager and every mesh service; then release the Berrys platform twice:
 #                                one release with a migration that goes live, one that breaks in production and
 #                                is rolled back by an alert, without a human
+#   deploy/local/demo.sh up      the same set-up without the releases (bench/footprint.sh uses it)
 #   deploy/local/demo.sh stop    stop everything it started
+#   deploy/local/demo.sh stop-services   stop the mesh services only
 #   deploy/local/demo.sh status  what is running
 # Idempotent: running it again reuses what is already up. Ctrl-C while it starts things stops them again.
 # Without a cluster of your own, Kubernetes is a SIMULATION (fabric8's mock API server and a kubelet simulator);
@@ -25,6 +27,9 @@ PROMETHEUS_PORT="${MESH_DEMO_PROMETHEUS_PORT:-9090}"
 ALERTMANAGER_PORT="${MESH_DEMO_ALERTMANAGER_PORT:-9093}"
 ENVIRONMENT=staging
 SERVICE=planning-system
+# JVM options of every mesh service: a small heap and the serial collector, which suit services this size (see
+# bench/footprint.sh for what they use). Override to experiment.
+MESH_JAVA_OPTS="${MESH_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx96m -XX:MaxMetaspaceSize=128m -Xss512k -XX:ReservedCodeCacheSize=48m}"
 STARTED_NOW=()
 SERVERS_WERE_RUNNING=yes
 
@@ -225,11 +230,22 @@ start_services() {
                     -Dmesh.monitor.verification.interval=PT2S)
                 ;;
         esac
-        start_process "$name" "$port" java "${options[@]}" -jar "$jar"
+        # One at a time: each start is timed alone (launch to ready), not against five others for two cores.
+        local started_ns
+        started_ns="$(date +%s%N)"
+        # shellcheck disable=SC2086  # MESH_JAVA_OPTS is a list of options
+        start_process "$name" "$port" java $MESH_JAVA_OPTS "${options[@]}" -jar "$jar"
+        wait_http "$name" "http://127.0.0.1:$port/q/health/ready"
+        if [[ " ${STARTED_NOW[*]} " == *" $name "* ]]; then
+            awk -v ns="$(($(date +%s%N) - started_ns))" 'BEGIN { printf "%.2f\n", ns / 1e9 }' >"$RUN_DIR/$name.startup"
+        fi
+        log "$name is ready on http://127.0.0.1:$port"
     done
+}
+
+stop_services() {
     for entry in "${SERVICES[@]}"; do
-        wait_http "${entry%%:*}" "http://127.0.0.1:${entry##*:}/q/health/ready"
-        log "${entry%%:*} is ready on http://127.0.0.1:${entry##*:}"
+        stop_process "${entry%%:*}"
     done
 }
 
@@ -285,7 +301,8 @@ print(round((when(restored) - when(triggered[0]["time"])).total_seconds() * 1000
 EOF
 }
 
-main() {
+# Everything the releases need: servers, the build, the simulated cluster, monitoring, the services.
+up() {
     command -v java >/dev/null || die "java is not installed (the mesh needs a JDK 17): apt-get install -y openjdk-17-jdk-headless"
     command -v curl >/dev/null || die "curl is not installed: apt-get install -y curl"
     trap on_interrupt INT TERM
@@ -321,6 +338,10 @@ main() {
     say "4/6 Starting the mesh services"
     start_services
     trap - INT TERM
+}
+
+main() {
+    up
 
     local stamp first second
     stamp="$(date +%H%M%S)"
@@ -383,8 +404,10 @@ main() {
 
 case "${1:-start}" in
     start) main ;;
+    up) up ;;
     stop) stop_everything ;;
+    stop-services) stop_services ;;
     status) status ;;
-    -h | --help | help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$1' (use: start, stop, status)" ;;
+    -h | --help | help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) die "unknown command '$1' (use: start, up, stop, stop-services, status)" ;;
 esac

@@ -8,6 +8,7 @@ import io.berrys.mesh.events.MalformedEventException;
 import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Services;
+import io.berrys.mesh.events.Settlement;
 import io.berrys.mesh.events.Task;
 import io.berrys.mesh.events.catalog.BackupTriggered;
 import io.berrys.mesh.events.catalog.RestoreTriggered;
@@ -18,6 +19,7 @@ import io.berrys.mesh.events.catalog.TaskStarted;
 import io.cloudevents.CloudEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Instant;
@@ -66,7 +68,11 @@ public class BackupHandlers {
     }
 
     @Incoming("backups")
-    public CompletionStage<Void> backup(CloudEvent command) {
+    public Uni<Void> backup(Message<CloudEvent> message) {
+        return Settlement.whenDone(message, this::backupCommand);
+    }
+
+    CompletionStage<Void> backupCommand(CloudEvent command) {
         require(command, Task.BACKUP);
         BackupTriggered request = Events.payload(command, BackupTriggered.class);
         return run(command, progress -> {
@@ -112,7 +118,11 @@ public class BackupHandlers {
     }
 
     @Incoming("restores")
-    public CompletionStage<Void> restore(CloudEvent command) {
+    public Uni<Void> restore(Message<CloudEvent> message) {
+        return Settlement.whenDone(message, this::restoreCommand);
+    }
+
+    CompletionStage<Void> restoreCommand(CloudEvent command) {
         require(command, Task.RESTORE);
         RestoreTriggered request = Events.payload(command, RestoreTriggered.class);
         return run(command, progress -> {

@@ -5,6 +5,7 @@ import io.berrys.mesh.events.MalformedEventException;
 import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Services;
+import io.berrys.mesh.events.Settlement;
 import io.berrys.mesh.events.Task;
 import io.berrys.mesh.events.catalog.MigrationTriggered;
 import io.berrys.mesh.events.catalog.Result;
@@ -13,6 +14,7 @@ import io.berrys.mesh.events.catalog.TaskProgressed;
 import io.berrys.mesh.events.catalog.TaskStarted;
 import io.cloudevents.CloudEvent;
 import io.quarkus.runtime.ShutdownEvent;
+import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.concurrent.CompletableFuture;
@@ -52,7 +54,11 @@ public class MigrationHandlers {
     }
 
     @Incoming("migrations")
-    public CompletionStage<Void> migrate(CloudEvent command) {
+    public Uni<Void> migrate(Message<CloudEvent> message) {
+        return Settlement.whenDone(message, this::migrateCommand);
+    }
+
+    CompletionStage<Void> migrateCommand(CloudEvent command) {
         if (!command.getType().equals(Task.MIGRATION.type(Phase.TRIGGERED))) {
             throw new MalformedEventException(
                     "mesh.migration carries only migration commands, got " + command.getType());

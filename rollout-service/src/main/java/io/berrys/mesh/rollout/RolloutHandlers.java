@@ -5,6 +5,7 @@ import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.MalformedEventException;
 import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.RetryLaterException;
+import io.berrys.mesh.events.Settlement;
 import io.berrys.mesh.events.Task;
 import io.berrys.mesh.events.catalog.DecommissionTriggered;
 import io.berrys.mesh.events.catalog.ReleaseCommand;
@@ -23,6 +24,7 @@ import io.cloudevents.CloudEvent;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -83,7 +85,11 @@ public class RolloutHandlers {
     }
 
     @Incoming("rollouts")
-    public CompletionStage<Void> rollout(CloudEvent command) {
+    public Uni<Void> rollout(Message<CloudEvent> message) {
+        return Settlement.whenDone(message, this::rolloutCommand);
+    }
+
+    CompletionStage<Void> rolloutCommand(CloudEvent command) {
         if (!command.getType().equals(Task.ROLLOUT.type(Phase.TRIGGERED))) {
             throw new MalformedEventException("mesh.rollout carries only rollout commands, got " + command.getType());
         }
@@ -95,7 +101,11 @@ public class RolloutHandlers {
     }
 
     @Incoming("rollbacks")
-    public CompletionStage<Void> rollback(CloudEvent command) {
+    public Uni<Void> rollback(Message<CloudEvent> message) {
+        return Settlement.whenDone(message, this::rollbackCommand);
+    }
+
+    CompletionStage<Void> rollbackCommand(CloudEvent command) {
         long readNanos = System.nanoTime();
         if (!command.getType().equals(Task.ROLLBACK.type(Phase.TRIGGERED))) {
             throw new MalformedEventException("mesh.priority carries only rollback commands, got " + command.getType());
@@ -114,7 +124,11 @@ public class RolloutHandlers {
     }
 
     @Incoming("decommissions")
-    public CompletionStage<Void> decommission(CloudEvent command) {
+    public Uni<Void> decommission(Message<CloudEvent> message) {
+        return Settlement.whenDone(message, this::decommissionCommand);
+    }
+
+    CompletionStage<Void> decommissionCommand(CloudEvent command) {
         if (!command.getType().equals(Task.DECOMMISSION.type(Phase.TRIGGERED))) {
             throw new MalformedEventException(
                     "mesh.decommission carries only decommission commands, got " + command.getType());

@@ -482,16 +482,25 @@ class RolloutIT {
 
     @Test
     void twoServicesRollOutAtOnce() {
-        platform.install("gw", "twin-a", "1.0.0");
-        platform.install("gw", "twin-b", "1.0.0");
+        platform.install("slow", "twin-a", "1.0.0");
+        platform.install("slow", "twin-b", "1.0.0");
 
-        CloudEvent a = bus.rollout("gw", "twin-a", "1.1.0", "registry.local/twin-a:1.1.0", List.of());
-        CloudEvent b = bus.rollout("gw", "twin-b", "1.1.0", "registry.local/twin-b:1.1.0", List.of());
+        // Each holds a minute at every step: one after the other, the second would not move for minutes.
+        CloudEvent a = bus.rollout("slow", "twin-a", "1.1.0", "registry.local/twin-a:1.1.0", List.of());
+        CloudEvent b = bus.rollout("slow", "twin-b", "1.1.0", "registry.local/twin-b:1.1.0", List.of());
+        bus.awaitStep(a, "traffic-10", WITHIN);
+        bus.awaitStep(b, "traffic-10", WITHIN);
 
-        assertThat(bus.finished(a, WITHIN).result()).isEqualTo(Result.PASS);
-        assertThat(bus.finished(b, WITHIN).result()).isEqualTo(Result.PASS);
-        assertThat(platform.routeWeights("gw", "twin-a")).containsEntry("twin-a-green", 100);
-        assertThat(platform.routeWeights("gw", "twin-b")).containsEntry("twin-b-green", 100);
+        assertThat(bus.finishedNow(a)).isNull();
+        assertThat(bus.finishedNow(b)).isNull();
+        assertThat(platform.routeWeights("slow", "twin-a")).containsEntry("twin-a-green", 10);
+        assertThat(platform.routeWeights("slow", "twin-b")).containsEntry("twin-b-green", 10);
+        assertThat(bus.finished(bus.rollback("slow", "twin-a", "test over", a), WITHIN)
+                        .result())
+                .isEqualTo(Result.PASS);
+        assertThat(bus.finished(bus.rollback("slow", "twin-b", "test over", b), WITHIN)
+                        .result())
+                .isEqualTo(Result.PASS);
     }
 
     @Test

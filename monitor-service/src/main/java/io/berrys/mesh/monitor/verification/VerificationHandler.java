@@ -4,6 +4,7 @@ import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.MalformedEventException;
 import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.RetryLaterException;
+import io.berrys.mesh.events.Settlement;
 import io.berrys.mesh.events.Task;
 import io.berrys.mesh.events.catalog.Result;
 import io.berrys.mesh.events.catalog.TaskFinished;
@@ -13,6 +14,7 @@ import io.berrys.mesh.events.catalog.VerificationTriggered;
 import io.berrys.mesh.monitor.MonitorConfig;
 import io.cloudevents.CloudEvent;
 import io.quarkus.runtime.ShutdownEvent;
+import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
@@ -61,7 +63,11 @@ public class VerificationHandler {
     }
 
     @Incoming("verifications")
-    public CompletionStage<Void> verify(CloudEvent command) {
+    public Uni<Void> verify(Message<CloudEvent> message) {
+        return Settlement.whenDone(message, this::verifyCommand);
+    }
+
+    CompletionStage<Void> verifyCommand(CloudEvent command) {
         if (!command.getType().equals(Task.VERIFICATION.type(Phase.TRIGGERED))) {
             throw new MalformedEventException(
                     "mesh.verification carries only verification commands, got " + command.getType());
