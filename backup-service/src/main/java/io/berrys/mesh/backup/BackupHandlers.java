@@ -2,10 +2,10 @@ package io.berrys.mesh.backup;
 
 import io.berrys.mesh.backup.postgres.PgServer;
 import io.berrys.mesh.backup.store.BackupFailed;
-import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.MalformedEventException;
 import io.berrys.mesh.events.Phase;
+import io.berrys.mesh.events.Replies;
 import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.Settlement;
@@ -14,8 +14,6 @@ import io.berrys.mesh.events.catalog.BackupTriggered;
 import io.berrys.mesh.events.catalog.RestoreTriggered;
 import io.berrys.mesh.events.catalog.Result;
 import io.berrys.mesh.events.catalog.TaskFinished;
-import io.berrys.mesh.events.catalog.TaskProgressed;
-import io.berrys.mesh.events.catalog.TaskStarted;
 import io.cloudevents.CloudEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
@@ -51,7 +49,7 @@ public class BackupHandlers {
 
     private final BackupEngine engine;
     private final BackupConfig config;
-    private final Emitter<CloudEvent> replies;
+    private final Replies replies;
     private final ExecutorService workers = Executors.newCachedThreadPool(task -> {
         Thread thread = new Thread(task, "backup");
         thread.setDaemon(true);
@@ -64,7 +62,7 @@ public class BackupHandlers {
             @Channel("replies") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> replies) {
         this.engine = engine;
         this.config = config;
-        this.replies = replies;
+        this.replies = new Replies(replies, SERVICE);
     }
 
     @Incoming("backups")
@@ -170,32 +168,15 @@ public class BackupHandlers {
         CompletableFuture<Void> done = new CompletableFuture<>();
         workers.execute(() -> {
             try {
-                send(Events.replyTo(command, Phase.STARTED, SERVICE, new TaskStarted(task(command), SERVICE, null))
-                        .id(command.getId() + ".started")
-                        .build());
+                replies.started(command, SERVICE);
                 TaskFinished finished;
                 try {
-                    finished = work.run(message -> send(Events.replyTo(
-                                    command,
-                                    Phase.PROGRESSED,
-                                    SERVICE,
-                                    new TaskProgressed(task(command), "progress", null, message))
-                            .build()));
+                    finished = work.run(message -> replies.progressed(command, "progress", null, message));
                 } catch (BackupFailed e) {
-                    finished = new TaskFinished(task(command), Result.FAIL, e.getMessage(), Map.of());
+                    finished = new TaskFinished(Replies.task(command), Result.FAIL, e.getMessage(), Map.of());
                 }
                 LOG.infof("%s %s: %s", command.getType(), finished.result(), finished.message());
-                send(Events.replyTo(command, Phase.FINISHED, SERVICE, finished)
-                                .id(command.getId() + ".finished")
-                                .build())
-                        .whenComplete((ignored, failure) -> {
-                            if (failure == null) {
-                                done.complete(null);
-                            } else {
-                                done.completeExceptionally(new RetryLaterException(
-                                        "finished not written: " + failure.getMessage(), 1_000));
-                            }
-                        });
+                replies.finish(command, finished, done);
             } catch (AwsServiceException e) {
                 if (permanent(e)) {
                     // Denied, not found, already exists, invalid: retrying changes nothing, so the task fails now.
@@ -229,21 +210,7 @@ public class BackupHandlers {
 
     private void finishRejected(CloudEvent command, CompletableFuture<Void> done, String message) {
         LOG.infof("%s FAIL: %s", command.getType(), message);
-        send(Events.replyTo(
-                                command,
-                                Phase.FINISHED,
-                                SERVICE,
-                                new TaskFinished(task(command), Result.FAIL, message, Map.of()))
-                        .id(command.getId() + ".finished")
-                        .build())
-                .whenComplete((ignored, failure) -> {
-                    if (failure == null) {
-                        done.complete(null);
-                    } else {
-                        done.completeExceptionally(
-                                new RetryLaterException("finished not written: " + failure.getMessage(), 1_000));
-                    }
-                });
+        replies.finish(command, new TaskFinished(Replies.task(command), Result.FAIL, message, Map.of()), done);
     }
 
     private static void require(CloudEvent command, Task task) {
@@ -251,24 +218,6 @@ public class BackupHandlers {
             throw new MalformedEventException(
                     task.commandStream() + " carries only " + task.id() + " commands, got " + command.getType());
         }
-    }
-
-    private static String task(CloudEvent command) {
-        return EventType.parse(command.getType()).task().id();
-    }
-
-    private CompletionStage<Void> send(CloudEvent event) {
-        CompletableFuture<Void> written = new CompletableFuture<>();
-        replies.send(Message.of(event)
-                .withAck(() -> {
-                    written.complete(null);
-                    return CompletableFuture.completedFuture(null);
-                })
-                .withNack(failure -> {
-                    written.completeExceptionally(failure);
-                    return CompletableFuture.completedFuture(null);
-                }));
-        return written;
     }
 
     void stop(@Observes ShutdownEvent event) {

@@ -3,6 +3,7 @@ package io.berrys.mesh.migration;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.MalformedEventException;
 import io.berrys.mesh.events.Phase;
+import io.berrys.mesh.events.Replies;
 import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.Settlement;
@@ -10,8 +11,6 @@ import io.berrys.mesh.events.Task;
 import io.berrys.mesh.events.catalog.MigrationTriggered;
 import io.berrys.mesh.events.catalog.Result;
 import io.berrys.mesh.events.catalog.TaskFinished;
-import io.berrys.mesh.events.catalog.TaskProgressed;
-import io.berrys.mesh.events.catalog.TaskStarted;
 import io.cloudevents.CloudEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
@@ -39,7 +38,7 @@ public class MigrationHandlers {
     private static final String SERVICE = Services.MIGRATION;
 
     private final MigrationEngine engine;
-    private final Emitter<CloudEvent> replies;
+    private final Replies replies;
     private final ExecutorService workers = Executors.newCachedThreadPool(task -> {
         Thread thread = new Thread(task, "migration");
         thread.setDaemon(true);
@@ -50,7 +49,7 @@ public class MigrationHandlers {
             MigrationEngine engine,
             @Channel("replies") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> replies) {
         this.engine = engine;
-        this.replies = replies;
+        this.replies = new Replies(replies, SERVICE);
     }
 
     @Incoming("migrations")
@@ -67,37 +66,20 @@ public class MigrationHandlers {
         CompletableFuture<Void> done = new CompletableFuture<>();
         workers.execute(() -> {
             try {
-                send(Events.replyTo(command, Phase.STARTED, SERVICE, new TaskStarted("migration", SERVICE, null))
-                        .id(command.getId() + ".started")
-                        .build());
+                replies.started(command, SERVICE);
                 TaskFinished finished;
                 try {
                     finished = engine.migrate(
                             Events.releaseId(command),
                             request,
-                            message -> send(Events.replyTo(
-                                            command,
-                                            Phase.PROGRESSED,
-                                            SERVICE,
-                                            new TaskProgressed("migration", "progress", null, message))
-                                    .build()));
+                            message -> replies.progressed(command, "progress", null, message));
                 } catch (MigrationFailed e) {
                     finished = new TaskFinished("migration", Result.FAIL, e.getMessage(), e.details());
                 }
                 LOG.infof(
                         "Migration of %s for %s: %s %s",
                         request.database(), Events.releaseId(command), finished.result(), finished.message());
-                send(Events.replyTo(command, Phase.FINISHED, SERVICE, finished)
-                                .id(command.getId() + ".finished")
-                                .build())
-                        .whenComplete((ignored, failure) -> {
-                            if (failure == null) {
-                                done.complete(null);
-                            } else {
-                                done.completeExceptionally(new RetryLaterException(
-                                        "finished not written: " + failure.getMessage(), 1_000));
-                            }
-                        });
+                replies.finish(command, finished, done);
             } catch (RuntimeException e) {
                 if (isRedisFailure(e)) {
                     // The backup evidence could not be read: the command is fine, Redis is not.
@@ -121,20 +103,6 @@ public class MigrationHandlers {
             }
         }
         return false;
-    }
-
-    private CompletionStage<Void> send(CloudEvent event) {
-        CompletableFuture<Void> written = new CompletableFuture<>();
-        replies.send(Message.of(event)
-                .withAck(() -> {
-                    written.complete(null);
-                    return CompletableFuture.completedFuture(null);
-                })
-                .withNack(failure -> {
-                    written.completeExceptionally(failure);
-                    return CompletableFuture.completedFuture(null);
-                }));
-        return written;
     }
 
     void stop(@Observes ShutdownEvent event) {

@@ -3,7 +3,6 @@ package io.berrys.mesh.migration;
 import io.berrys.mesh.events.testing.LocalServers;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.HashMap;
@@ -47,10 +46,14 @@ public class MigrationServers implements QuarkusTestResourceLifecycleManager {
     }
 
     static void execute(String database, String... statements) throws SQLException {
-        try (Connection connection = DriverManager.getConnection(
-                        "jdbc:postgresql://" + postgres.host() + ":" + postgres.port() + "/" + database,
-                        postgres.user(),
-                        postgres.password());
+        java.util.Properties credentials = new java.util.Properties();
+        credentials.setProperty("user", postgres.user());
+        credentials.setProperty("password", postgres.password());
+        // The driver itself, not DriverManager: a test resource may run under another class loader than the app's.
+        try (Connection connection = new org.postgresql.Driver()
+                        .connect(
+                                "jdbc:postgresql://" + postgres.host() + ":" + postgres.port() + "/" + database,
+                                credentials);
                 Statement statement = connection.createStatement()) {
             for (String sql : statements) {
                 statement.execute(sql);

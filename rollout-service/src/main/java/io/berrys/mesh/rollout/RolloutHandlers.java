@@ -4,6 +4,7 @@ import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.MalformedEventException;
 import io.berrys.mesh.events.Phase;
+import io.berrys.mesh.events.Replies;
 import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Settlement;
 import io.berrys.mesh.events.Task;
@@ -12,8 +13,6 @@ import io.berrys.mesh.events.catalog.ReleaseCommand;
 import io.berrys.mesh.events.catalog.RollbackTriggered;
 import io.berrys.mesh.events.catalog.RolloutTriggered;
 import io.berrys.mesh.events.catalog.TaskFinished;
-import io.berrys.mesh.events.catalog.TaskProgressed;
-import io.berrys.mesh.events.catalog.TaskStarted;
 import io.berrys.mesh.rollout.engine.ActiveRollouts;
 import io.berrys.mesh.rollout.engine.Outcome;
 import io.berrys.mesh.rollout.engine.Reporter;
@@ -57,7 +56,7 @@ public class RolloutHandlers {
     private final RolloutEngine engine;
     private final ActiveRollouts active;
     private final RolloutConfig config;
-    private final Emitter<CloudEvent> replies;
+    private final Replies replies;
     private final String agent;
     private final java.util.Map<String, CompletableFuture<Void>> running =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -80,7 +79,7 @@ public class RolloutHandlers {
         this.engine = engine;
         this.active = active;
         this.config = config;
-        this.replies = replies;
+        this.replies = new Replies(replies, Marks.SERVICE_NAME);
         this.agent = Marks.SERVICE_NAME + "@" + hostName();
     }
 
@@ -193,15 +192,10 @@ public class RolloutHandlers {
         workers.execute(() -> {
             EventReporter reporter = new EventReporter(command);
             try {
-                send(Events.replyTo(
-                                command, Phase.STARTED, Marks.SERVICE_NAME, new TaskStarted(task(command), agent, null))
-                        .id(command.getId() + ".started")
-                        .build());
-                Outcome outcome = work.run(reporter);
-                finish(command, outcome).whenComplete((ignored, failure) -> complete(done, failure));
+                replies.started(command, agent);
+                finish(command, work.run(reporter), done);
             } catch (RolloutRejected e) {
-                finish(command, Outcome.fail(e.getMessage(), java.util.Map.of("trafficMoved", false)))
-                        .whenComplete((ignored, failure) -> complete(done, failure));
+                finish(command, Outcome.fail(e.getMessage(), java.util.Map.of("trafficMoved", false)), done);
             } catch (KubernetesClientException e) {
                 LOG.warnf("Kubernetes API call failed during %s: %s", command.getType(), e.getMessage());
                 done.completeExceptionally(
@@ -217,42 +211,12 @@ public class RolloutHandlers {
         return done;
     }
 
-    private static void complete(CompletableFuture<Void> done, Throwable failure) {
-        if (failure == null) {
-            done.complete(null);
-        } else {
-            done.completeExceptionally(
-                    new RetryLaterException("finished event not written: " + failure.getMessage(), API_RETRY_MS));
-        }
-    }
-
-    private CompletionStage<Void> finish(CloudEvent command, Outcome outcome) {
+    private void finish(CloudEvent command, Outcome outcome, CompletableFuture<Void> done) {
         LOG.infof("%s %s: %s", command.getType(), outcome.result(), outcome.message());
-        return send(Events.replyTo(
-                        command,
-                        Phase.FINISHED,
-                        Marks.SERVICE_NAME,
-                        new TaskFinished(task(command), outcome.result(), outcome.message(), outcome.details()))
-                .id(command.getId() + ".finished")
-                .build());
-    }
-
-    private CompletionStage<Void> send(CloudEvent event) {
-        CompletableFuture<Void> written = new CompletableFuture<>();
-        replies.send(Message.of(event)
-                .withAck(() -> {
-                    written.complete(null);
-                    return CompletableFuture.completedFuture(null);
-                })
-                .withNack(failure -> {
-                    written.completeExceptionally(failure);
-                    return CompletableFuture.completedFuture(null);
-                }));
-        return written;
-    }
-
-    private static String task(CloudEvent command) {
-        return EventType.parse(command.getType()).task().id();
+        replies.finish(
+                command,
+                new TaskFinished(Replies.task(command), outcome.result(), outcome.message(), outcome.details()),
+                done);
     }
 
     private final class EventReporter implements Reporter {
@@ -266,12 +230,7 @@ public class RolloutHandlers {
         @Override
         public void progressed(String step, Integer percent, String message) {
             lastSentNanos = System.nanoTime();
-            send(Events.replyTo(
-                            command,
-                            Phase.PROGRESSED,
-                            Marks.SERVICE_NAME,
-                            new TaskProgressed(task(command), step, percent, message))
-                    .build());
+            replies.progressed(command, step, percent, message);
         }
 
         @Override
@@ -283,7 +242,7 @@ public class RolloutHandlers {
 
         @Override
         public void command(CloudEvent event) {
-            send(event);
+            replies.send(event);
         }
     }
 

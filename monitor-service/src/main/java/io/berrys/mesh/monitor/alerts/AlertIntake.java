@@ -3,6 +3,7 @@ package io.berrys.mesh.monitor.alerts;
 import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Phase;
+import io.berrys.mesh.events.Replies;
 import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.Task;
 import io.berrys.mesh.events.catalog.AlertFired;
@@ -25,7 +26,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
-import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
@@ -52,7 +52,7 @@ public class AlertIntake {
     private final AlertPolicy policy;
     private final LiveReleases releases;
     private final MonitorConfig config;
-    private final Emitter<CloudEvent> out;
+    private final Replies replies;
     private final Map<String, Boolean> seen = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
@@ -69,7 +69,7 @@ public class AlertIntake {
         this.policy = policy;
         this.releases = releases;
         this.config = config;
-        this.out = out;
+        this.replies = new Replies(out, SERVICE);
     }
 
     /** Completes once every event is written; fails (and forgets the alerts) when one could not be. */
@@ -224,16 +224,6 @@ public class AlertIntake {
     }
 
     private CompletionStage<Void> send(CloudEvent event) {
-        CompletableFuture<Void> written = new CompletableFuture<>();
-        out.send(Message.of(event)
-                .withAck(() -> {
-                    written.complete(null);
-                    return CompletableFuture.completedFuture(null);
-                })
-                .withNack(failure -> {
-                    written.completeExceptionally(failure);
-                    return CompletableFuture.completedFuture(null);
-                }));
-        return written;
+        return replies.send(event);
     }
 }

@@ -3,13 +3,12 @@ package io.berrys.mesh.monitor.verification;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.MalformedEventException;
 import io.berrys.mesh.events.Phase;
+import io.berrys.mesh.events.Replies;
 import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Settlement;
 import io.berrys.mesh.events.Task;
 import io.berrys.mesh.events.catalog.Result;
 import io.berrys.mesh.events.catalog.TaskFinished;
-import io.berrys.mesh.events.catalog.TaskProgressed;
-import io.berrys.mesh.events.catalog.TaskStarted;
 import io.berrys.mesh.events.catalog.VerificationTriggered;
 import io.berrys.mesh.monitor.MonitorConfig;
 import io.cloudevents.CloudEvent;
@@ -46,7 +45,7 @@ public class VerificationHandler {
 
     private final MonitorConfig config;
     private final PrometheusClient prometheus;
-    private final Emitter<CloudEvent> out;
+    private final Replies replies;
     private final ExecutorService workers = Executors.newCachedThreadPool(task -> {
         Thread thread = new Thread(task, "verification");
         thread.setDaemon(true);
@@ -59,7 +58,7 @@ public class VerificationHandler {
             @Channel("out") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> out) {
         this.config = config;
         this.prometheus = prometheus;
-        this.out = out;
+        this.replies = new Replies(out, SERVICE);
     }
 
     @Incoming("verifications")
@@ -76,22 +75,10 @@ public class VerificationHandler {
         CompletableFuture<Void> done = new CompletableFuture<>();
         workers.execute(() -> {
             try {
-                send(Events.replyTo(command, Phase.STARTED, SERVICE, new TaskStarted("verification", SERVICE, null))
-                        .id(command.getId() + ".started")
-                        .build());
+                replies.started(command, SERVICE);
                 TaskFinished finished = run(command, request);
                 LOG.infof("Verification of %s in %s: %s", request.service(), request.environment(), finished.message());
-                send(Events.replyTo(command, Phase.FINISHED, SERVICE, finished)
-                                .id(command.getId() + ".finished")
-                                .build())
-                        .whenComplete((ignored, failure) -> {
-                            if (failure == null) {
-                                done.complete(null);
-                            } else {
-                                done.completeExceptionally(new RetryLaterException(
-                                        "finished not written: " + failure.getMessage(), 1_000));
-                            }
-                        });
+                replies.finish(command, finished, done);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 done.completeExceptionally(new RetryLaterException("stopped while verifying", 1_000));
@@ -171,18 +158,12 @@ public class VerificationHandler {
                 } catch (PrometheusClient.QueryFailed e) {
                     measurement = analysis.failedToMeasure(e.getMessage());
                 }
-                send(Events.replyTo(
-                                command,
-                                Phase.PROGRESSED,
-                                SERVICE,
-                                new TaskProgressed(
-                                        "verification",
-                                        "measured-" + entry.getKey(),
-                                        (int) (100 * round / rounds),
-                                        entry.getKey() + " "
-                                                + measurement.kind().name().toLowerCase() + ": " + measurement.detail()
-                                                + " (" + round + "/" + rounds + ")"))
-                        .build());
+                replies.progressed(
+                        command,
+                        "measured-" + entry.getKey(),
+                        (int) (100 * round / rounds),
+                        entry.getKey() + " " + measurement.kind().name().toLowerCase() + ": " + measurement.detail()
+                                + " (" + round + "/" + rounds + ")");
                 decided |= analysis.decided();
             }
             if (decided) {
@@ -215,20 +196,6 @@ public class VerificationHandler {
 
     private static Result worse(Result a, Result b) {
         return a.ordinal() >= b.ordinal() ? a : b;
-    }
-
-    private CompletionStage<Void> send(CloudEvent event) {
-        CompletableFuture<Void> written = new CompletableFuture<>();
-        out.send(Message.of(event)
-                .withAck(() -> {
-                    written.complete(null);
-                    return CompletableFuture.completedFuture(null);
-                })
-                .withNack(failure -> {
-                    written.completeExceptionally(failure);
-                    return CompletableFuture.completedFuture(null);
-                }));
-        return written;
     }
 
     void stop(@Observes ShutdownEvent event) {
