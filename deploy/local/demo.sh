@@ -292,13 +292,14 @@ def entries(stream):
 def when(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 triggered = [e for e in entries("mesh.priority") if e.get("releaseid") == release and e.get("source") == "/mesh/monitor-service"]
-finished = [e for e in entries("mesh.transitions") if e.get("type") == "mesh.rollback.finished"
-            and triggered and e.get("triggeredid") == triggered[0]["id"]]
-if not triggered or not finished:
+# Whichever rollback of the release sent traffic back says when (a second one finds it done already).
+restored = [json.loads(e["data"])["details"].get("trafficRestoredAt") for e in entries("mesh.transitions")
+            if e.get("type") == "mesh.rollback.finished" and e.get("releaseid") == release]
+restored = [r for r in restored if r]
+if not triggered or not restored:
     print("")
     sys.exit(0)
-restored = json.loads(finished[0]["data"])["details"].get("trafficRestoredAt")
-print(round((when(restored) - when(triggered[0]["time"])).total_seconds() * 1000))
+print(round((when(min(restored)) - when(triggered[0]["time"])).total_seconds() * 1000))
 EOF
 }
 

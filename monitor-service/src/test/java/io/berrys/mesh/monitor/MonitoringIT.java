@@ -164,6 +164,11 @@ class MonitoringIT {
         assertThat(query("mesh_stream_dead_letters")).contains("\"stream\":\"" + Bus.VERIFICATIONS + "\"");
         assertThat(query("mesh_stream_oldest_pending_age_seconds"))
                 .contains("\"stream\":\"" + Bus.VERIFICATIONS + "\"");
+        // Processing rate: the consumer's counter, as a rate over the scrapes so far.
+        bus.rollingOut("staging", "rated");
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> query("rate(mesh_stream_processed_total{stream=\"" + Bus.TRANSITIONS + "\"}[30s]) > 0")
+                        .contains("\"stream\":\"" + Bus.TRANSITIONS + "\""));
     }
 
     private static String query(String promql) throws Exception {

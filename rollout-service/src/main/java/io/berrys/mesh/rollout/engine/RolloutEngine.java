@@ -832,6 +832,30 @@ public class RolloutEngine {
             long readNanos,
             Reporter reporter)
             throws InterruptedException {
+        // One rollback of a service at a time in this replica: the monitor's and the coordinator's often arrive
+        // together, and the second should find the first's work done rather than race it.
+        java.util.concurrent.locks.ReentrantLock lock = rollbackLocks.computeIfAbsent(
+                environment + "/" + service, key -> new java.util.concurrent.locks.ReentrantLock());
+        lock.lockInterruptibly();
+        try {
+            return rollbackAlone(releaseId, triggeredId, environment, service, reason, readNanos, reporter);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private final java.util.Map<String, java.util.concurrent.locks.ReentrantLock> rollbackLocks =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Outcome rollbackAlone(
+            String releaseId,
+            String triggeredId,
+            String environment,
+            String service,
+            String reason,
+            long readNanos,
+            Reporter reporter)
+            throws InterruptedException {
         Environments.Settings settings = environments.of(environment);
         String namespace = settings.namespace();
         List<Deployment> deployments = cluster.deploymentsOf(namespace, service);

@@ -77,7 +77,30 @@ public class Cluster {
     }
 
     public Deployment editDeployment(String namespace, String name, UnaryOperator<Deployment> change) {
-        return client.apps().deployments().inNamespace(namespace).withName(name).edit(change);
+        return onConflictAgain(() -> client.apps()
+                .deployments()
+                .inNamespace(namespace)
+                .withName(name)
+                .edit(change));
+    }
+
+    private static final int CONFLICT_ATTEMPTS = 10;
+
+    /**
+     * Runs an edit again when another writer changed the object between its read and its write (HTTP 409): a
+     * rollout and a rollback, or two rollbacks, may edit the same object at once. Every edit here is a function
+     * of the object as read, so running it again on the newer version is what makes it safe.
+     */
+    public static <T> T onConflictAgain(java.util.function.Supplier<T> edit) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return edit.get();
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt >= CONFLICT_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
     }
 
     public void annotate(String namespace, String name, Map<String, String> annotations) {
@@ -113,10 +136,13 @@ public class Cluster {
                 client.services().inNamespace(namespace).withName(name).get();
         if (existing != null) {
             if (!selector.equals(existing.getSpec().getSelector())) {
-                client.services().inNamespace(namespace).withName(name).edit(current -> {
-                    current.getSpec().setSelector(selector);
-                    return current;
-                });
+                onConflictAgain(() -> client.services()
+                        .inNamespace(namespace)
+                        .withName(name)
+                        .edit(current -> {
+                            current.getSpec().setSelector(selector);
+                            return current;
+                        }));
             }
             return;
         }
@@ -148,13 +174,16 @@ public class Cluster {
         if (stable == null || colour.equals(stableColour(stable))) {
             return;
         }
-        client.services().inNamespace(namespace).withName(service).edit(current -> {
-            Map<String, String> selector = new HashMap<>(
-                    Optional.ofNullable(current.getSpec().getSelector()).orElse(Map.of()));
-            selector.put(Marks.COLOUR, colour);
-            current.getSpec().setSelector(selector);
-            return current;
-        });
+        onConflictAgain(() -> client.services()
+                .inNamespace(namespace)
+                .withName(service)
+                .edit(current -> {
+                    Map<String, String> selector = new HashMap<>(
+                            Optional.ofNullable(current.getSpec().getSelector()).orElse(Map.of()));
+                    selector.put(Marks.COLOUR, colour);
+                    current.getSpec().setSelector(selector);
+                    return current;
+                }));
     }
 
     public static String stableColour(Service stable) {

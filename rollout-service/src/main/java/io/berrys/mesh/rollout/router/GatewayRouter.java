@@ -51,14 +51,14 @@ public class GatewayRouter implements TrafficRouter {
     @Override
     public void setWeight(RouteTarget target, int percent) {
         int port = port(target);
-        route(target).edit(route -> {
+        Cluster.onConflictAgain(() -> route(target).edit(route -> {
             for (HTTPRouteRule rule : route.getSpec().getRules()) {
                 rule.setBackendRefs(List.of(
                         backend(target.colourService(target.from()), port, 100 - percent),
                         backend(target.colourService(target.to()), port, percent)));
             }
             return route;
-        });
+        }));
     }
 
     @Override

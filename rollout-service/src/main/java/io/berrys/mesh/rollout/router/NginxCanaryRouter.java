@@ -60,7 +60,7 @@ public class NginxCanaryRouter implements TrafficRouter {
             cluster.client().resource(canaryFor(target, percent)).create();
             return;
         }
-        canary(target).edit(ingress -> {
+        Cluster.onConflictAgain(() -> canary(target).edit(ingress -> {
             Map<String, String> annotations = new HashMap<>(
                     Optional.ofNullable(ingress.getMetadata().getAnnotations()).orElse(Map.of()));
             annotations.put(CANARY, "true");
@@ -68,7 +68,7 @@ public class NginxCanaryRouter implements TrafficRouter {
             ingress.getMetadata().setAnnotations(annotations);
             pointBackends(ingress, target.colourService(target.to()));
             return ingress;
-        });
+        }));
     }
 
     @Override
