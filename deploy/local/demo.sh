@@ -227,8 +227,9 @@ start_services() {
                     -Dmesh.rollout.bake.duration=PT5S -Dmesh.rollout.poll-interval=PT0.5S)
                 ;;
             monitor-service)
+                # A short cooldown, so running the demo again soon after still shows an alert-driven rollback.
                 options=(-Dmesh.monitor.environments.staging.checks=error-rate -Dmesh.monitor.verification.bake=PT8S
-                    -Dmesh.monitor.verification.interval=PT2S)
+                    -Dmesh.monitor.verification.interval=PT2S -Dmesh.monitor.cooldown=PT30S)
                 ;;
         esac
         # One at a time: each start is timed alone (launch to ready), not against five others for two cores.
@@ -389,8 +390,13 @@ main() {
         log "from the alert reaching the mesh to traffic back on blue: $took ms"
     fi
     [[ $state == ROLLED_BACK ]] || die "the second release ended $state instead of ROLLED_BACK; see $RUN_DIR/*.log"
+    local why
+    why="$(json_field "$(api_get "/api/releases/$release_id")" reason)"
+    if [[ $why != *alert* ]]; then
+        log "this time the verification gate caught the errors before the alert fired: $why"
+    fi
 
-    say "Done. $SERVICE $first is live in $ENVIRONMENT; $second was rolled back by an alert. The mesh keeps running:"
+    say "Done. $SERVICE $first is live in $ENVIRONMENT; $second was rolled back without a human. The mesh keeps running:"
     mesh release list >&2 || true
     for entry in "${SERVICES[@]}"; do
         echo "  ${entry%%:*}: http://127.0.0.1:${entry##*:}  (/q/health/ready, /q/metrics, /q/openapi)" >&2
