@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -50,11 +49,7 @@ public class BackupHandlers {
     private final BackupEngine engine;
     private final BackupConfig config;
     private final Replies replies;
-    private final ExecutorService workers = Executors.newCachedThreadPool(task -> {
-        Thread thread = new Thread(task, "backup");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ExecutorService workers = Settlement.workers("backup");
 
     public BackupHandlers(
             BackupEngine engine,

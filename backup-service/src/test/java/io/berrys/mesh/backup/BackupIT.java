@@ -28,7 +28,6 @@ import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
@@ -89,11 +88,7 @@ class BackupIT {
     }
 
     private static long count(String database, String sql) throws Exception {
-        try (Connection connection = DriverManager.getConnection(
-                        "jdbc:postgresql://" + BackupServers.postgres.host() + ":" + BackupServers.postgres.port() + "/"
-                                + database,
-                        BackupServers.postgres.user(),
-                        BackupServers.postgres.password());
+        try (Connection connection = BackupServers.postgres.connect(database);
                 ResultSet rows = connection.createStatement().executeQuery(sql)) {
             rows.next();
             return rows.getLong(1);
@@ -176,11 +171,7 @@ class BackupIT {
 
     @Test
     void aDumpThatFailsAfterItsUploadStartedAbortsTheUploadAndLeavesNothing() throws Exception {
-        try (Connection migration = DriverManager.getConnection(
-                "jdbc:postgresql://" + BackupServers.postgres.host() + ":" + BackupServers.postgres.port() + "/"
-                        + BackupServers.SOURCE,
-                BackupServers.postgres.user(),
-                BackupServers.postgres.password())) {
+        try (Connection migration = BackupServers.postgres.connect(BackupServers.SOURCE)) {
             // A migration holding a table: pg_dump cannot lock it and gives up after its lock-wait-timeout.
             migration.setAutoCommit(false);
             migration.createStatement().execute("lock table agents in access exclusive mode");

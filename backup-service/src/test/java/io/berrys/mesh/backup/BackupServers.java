@@ -77,14 +77,7 @@ public class BackupServers implements QuarkusTestResourceLifecycleManager {
     }
 
     static void execute(String database, String... statements) throws SQLException {
-        java.util.Properties credentials = new java.util.Properties();
-        credentials.setProperty("user", postgres.user());
-        credentials.setProperty("password", postgres.password());
-        // The driver itself, not DriverManager: a test resource may run under another class loader than the app's.
-        try (Connection connection = new org.postgresql.Driver()
-                        .connect(
-                                "jdbc:postgresql://" + postgres.host() + ":" + postgres.port() + "/" + database,
-                                credentials);
+        try (Connection connection = postgres.connect(database);
                 Statement statement = connection.createStatement()) {
             for (String sql : statements) {
                 statement.execute(sql);

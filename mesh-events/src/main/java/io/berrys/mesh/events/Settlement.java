@@ -5,6 +5,9 @@ import io.smallrye.mutiny.Uni;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
@@ -17,6 +20,19 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 public final class Settlement {
 
     private Settlement() {}
+
+    /**
+     * Threads for long tasks, one per task running (the channel's {@code max-in-flight} bounds how many), named
+     * {@code <name>-<n>} and never keeping the JVM alive.
+     */
+    public static ExecutorService workers(String name) {
+        AtomicInteger count = new AtomicInteger();
+        return Executors.newCachedThreadPool(task -> {
+            Thread thread = new Thread(task, name + "-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
 
     public static Uni<Void> whenDone(Message<CloudEvent> message, Function<CloudEvent, CompletionStage<Void>> task) {
         CompletionStage<Void> done;

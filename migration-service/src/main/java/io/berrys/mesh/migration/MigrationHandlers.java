@@ -19,7 +19,6 @@ import jakarta.enterprise.event.Observes;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -39,11 +38,7 @@ public class MigrationHandlers {
 
     private final MigrationEngine engine;
     private final Replies replies;
-    private final ExecutorService workers = Executors.newCachedThreadPool(task -> {
-        Thread thread = new Thread(task, "migration");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ExecutorService workers = Settlement.workers("migration");
 
     public MigrationHandlers(
             MigrationEngine engine,

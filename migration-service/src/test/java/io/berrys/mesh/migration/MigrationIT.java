@@ -26,7 +26,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
@@ -102,11 +101,7 @@ class MigrationIT {
     }
 
     private static String query(String logical, String sql) throws Exception {
-        try (Connection connection = DriverManager.getConnection(
-                        "jdbc:postgresql://" + MigrationServers.postgres.host() + ":" + MigrationServers.postgres.port()
-                                + "/" + MigrationServers.databaseName(logical),
-                        MigrationServers.postgres.user(),
-                        MigrationServers.postgres.password());
+        try (Connection connection = MigrationServers.postgres.connect(MigrationServers.databaseName(logical));
                 ResultSet rows = connection.createStatement().executeQuery(sql)) {
             return rows.next() ? rows.getString(1) : null;
         }

@@ -31,8 +31,6 @@ import java.net.InetAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -60,16 +58,7 @@ public class RolloutHandlers {
     private final String agent;
     private final java.util.Map<String, CompletableFuture<Void>> running =
             new java.util.concurrent.ConcurrentHashMap<>();
-    private final ExecutorService workers = Executors.newCachedThreadPool(new java.util.concurrent.ThreadFactory() {
-        private final AtomicInteger count = new AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable task) {
-            Thread thread = new Thread(task, "rollout-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        }
-    });
+    private final ExecutorService workers = Settlement.workers("rollout");
 
     public RolloutHandlers(
             RolloutEngine engine,

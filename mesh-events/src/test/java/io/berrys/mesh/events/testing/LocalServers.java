@@ -46,6 +46,28 @@ public final class LocalServers {
         public String jdbcUrl() {
             return "jdbc:postgresql://" + host + ":" + port + "/" + database;
         }
+
+        /**
+         * A JDBC connection to {@code name} on this server, through the PostgreSQL driver itself, not DriverManager:
+         * a test resource may run under another class loader than the application's, where DriverManager finds no
+         * driver. The driver comes from the calling module's test classpath.
+         */
+        public java.sql.Connection connect(String name) throws java.sql.SQLException {
+            java.util.Properties credentials = new java.util.Properties();
+            credentials.setProperty("user", user);
+            credentials.setProperty("password", password);
+            java.sql.Driver driver;
+            try {
+                driver = (java.sql.Driver)
+                        Class.forName("org.postgresql.Driver", true, LocalServers.class.getClassLoader())
+                                .getDeclaredConstructor()
+                                .newInstance();
+            } catch (ReflectiveOperationException e) {
+                throw new java.sql.SQLException(
+                        "the PostgreSQL JDBC driver (org.postgresql:postgresql) is not on the" + " test classpath", e);
+            }
+            return driver.connect("jdbc:postgresql://" + host + ":" + port + "/" + name, credentials);
+        }
     }
 
     public static Postgres requirePostgres() {

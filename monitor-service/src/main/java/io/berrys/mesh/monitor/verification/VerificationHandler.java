@@ -25,7 +25,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -46,11 +45,7 @@ public class VerificationHandler {
     private final MonitorConfig config;
     private final PrometheusClient prometheus;
     private final Replies replies;
-    private final ExecutorService workers = Executors.newCachedThreadPool(task -> {
-        Thread thread = new Thread(task, "verification");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ExecutorService workers = Settlement.workers("verification");
 
     public VerificationHandler(
             MonitorConfig config,

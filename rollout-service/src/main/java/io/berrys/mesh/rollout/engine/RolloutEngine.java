@@ -343,10 +343,7 @@ public class RolloutEngine {
         private Marks.Phase enter(Marks.Phase phase) {
             cluster.editDeployment(namespace, greenName, deployment -> {
                 if (phase(deployment) != ROLLED_BACK) {
-                    Map<String, String> annotations =
-                            new HashMap<>(deployment.getMetadata().getAnnotations());
-                    annotations.put(Marks.PHASE, phase.wire());
-                    deployment.getMetadata().setAnnotations(annotations);
+                    Cluster.putAnnotations(deployment, Map.of(Marks.PHASE, phase.wire()));
                 }
                 return deployment;
             });
@@ -592,17 +589,9 @@ public class RolloutEngine {
             Instant warmUntil = Instant.now().plus(settings.rollbackWindow());
             String blueName = blue.getMetadata().getName();
             cluster.editDeployment(namespace, blueName, deployment -> {
-                Map<String, String> annotations = new HashMap<>(
-                        Optional.ofNullable(deployment.getMetadata().getAnnotations())
-                                .orElse(Map.of()));
-                annotations.put(Marks.ACTIVE, "false");
-                annotations.put(Marks.WARM_UNTIL, warmUntil.toString());
-                deployment.getMetadata().setAnnotations(annotations);
-                Map<String, String> labels = new HashMap<>(
-                        Optional.ofNullable(deployment.getMetadata().getLabels())
-                                .orElse(Map.of()));
-                labels.put(Marks.MANAGED, Marks.SERVICE_NAME);
-                deployment.getMetadata().setLabels(labels);
+                Cluster.putAnnotations(
+                        deployment, Map.of(Marks.ACTIVE, "false", Marks.WARM_UNTIL, warmUntil.toString()));
+                Cluster.putLabels(deployment, Map.of(Marks.MANAGED, Marks.SERVICE_NAME));
                 return deployment;
             });
             router.promote(target);
@@ -723,14 +712,17 @@ public class RolloutEngine {
     /** A rolled-back or failed version: no traffic, no replicas, deleted once its retention has passed. */
     private void retire(String namespace, String name) {
         cluster.editDeployment(namespace, name, deployment -> {
-            Map<String, String> annotations =
-                    new HashMap<>(Optional.ofNullable(deployment.getMetadata().getAnnotations())
-                            .orElse(Map.of()));
-            annotations.put(Marks.PHASE, ROLLED_BACK.wire());
-            annotations.put(Marks.WEIGHT, "0");
-            annotations.put(Marks.ACTIVE, "false");
-            annotations.put(Marks.WARM_UNTIL, Instant.now().toString());
-            deployment.getMetadata().setAnnotations(annotations);
+            Cluster.putAnnotations(
+                    deployment,
+                    Map.of(
+                            Marks.PHASE,
+                            ROLLED_BACK.wire(),
+                            Marks.WEIGHT,
+                            "0",
+                            Marks.ACTIVE,
+                            "false",
+                            Marks.WARM_UNTIL,
+                            Instant.now().toString()));
             deployment.getSpec().setReplicas(0);
             return deployment;
         });
@@ -965,12 +957,8 @@ public class RolloutEngine {
         String greenName = green.getMetadata().getName();
         String blueName = blue.getMetadata().getName();
         cluster.editDeployment(target.namespace(), blueName, deployment -> {
-            Map<String, String> annotations =
-                    new HashMap<>(Optional.ofNullable(deployment.getMetadata().getAnnotations())
-                            .orElse(Map.of()));
-            annotations.put(Marks.ACTIVE, "true");
-            annotations.remove(Marks.WARM_UNTIL);
-            deployment.getMetadata().setAnnotations(annotations);
+            Cluster.putAnnotations(deployment, Map.of(Marks.ACTIVE, "true"));
+            deployment.getMetadata().getAnnotations().remove(Marks.WARM_UNTIL);
             return deployment;
         });
         retire(target.namespace(), greenName);
@@ -1059,15 +1047,14 @@ public class RolloutEngine {
                         Optional.ofNullable(deployment.getSpec().getReplicas()).orElse(0);
                 LOG.infof("Scaling %s in %s to zero: its rollback window ended at %s", name, namespace, warmUntil);
                 cluster.editDeployment(namespace, name, current -> {
-                    Map<String, String> annotations = new HashMap<>(
-                            Optional.ofNullable(current.getMetadata().getAnnotations())
-                                    .orElse(Map.of()));
-                    annotations.put(
-                            Marks.DELETE_AFTER, now.plus(config.retention()).toString());
+                    Cluster.putAnnotations(
+                            current,
+                            Map.of(
+                                    Marks.DELETE_AFTER,
+                                    now.plus(config.retention()).toString()));
                     if (replicas > 0) {
-                        annotations.put(Marks.REPLICAS_BEFORE, Integer.toString(replicas));
+                        Cluster.putAnnotations(current, Map.of(Marks.REPLICAS_BEFORE, Integer.toString(replicas)));
                     }
-                    current.getMetadata().setAnnotations(annotations);
                     current.getSpec().setReplicas(0);
                     return current;
                 });

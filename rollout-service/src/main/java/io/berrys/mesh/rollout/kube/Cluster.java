@@ -1,6 +1,7 @@
 package io.berrys.mesh.rollout.kube;
 
 import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.Service;
@@ -105,13 +106,24 @@ public class Cluster {
 
     public void annotate(String namespace, String name, Map<String, String> annotations) {
         editDeployment(namespace, name, deployment -> {
-            Map<String, String> merged =
-                    new HashMap<>(Optional.ofNullable(deployment.getMetadata().getAnnotations())
-                            .orElse(Map.of()));
-            merged.putAll(annotations);
-            deployment.getMetadata().setAnnotations(merged);
+            putAnnotations(deployment, annotations);
             return deployment;
         });
+    }
+
+    /** Adds annotations to an object being edited, keeping the others; the object's map may be absent or fixed. */
+    public static void putAnnotations(HasMetadata object, Map<String, String> annotations) {
+        Map<String, String> merged = new HashMap<>(
+                Optional.ofNullable(object.getMetadata().getAnnotations()).orElse(Map.of()));
+        merged.putAll(annotations);
+        object.getMetadata().setAnnotations(merged);
+    }
+
+    public static void putLabels(HasMetadata object, Map<String, String> labels) {
+        Map<String, String> merged = new HashMap<>(
+                Optional.ofNullable(object.getMetadata().getLabels()).orElse(Map.of()));
+        merged.putAll(labels);
+        object.getMetadata().setLabels(merged);
     }
 
     public void scale(String namespace, String name, int replicas) {

@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.networking.v1.IngressBuilder;
 import io.fabric8.kubernetes.api.model.networking.v1.IngressRule;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -61,11 +60,7 @@ public class NginxCanaryRouter implements TrafficRouter {
             return;
         }
         Cluster.onConflictAgain(() -> canary(target).edit(ingress -> {
-            Map<String, String> annotations = new HashMap<>(
-                    Optional.ofNullable(ingress.getMetadata().getAnnotations()).orElse(Map.of()));
-            annotations.put(CANARY, "true");
-            annotations.put(CANARY_WEIGHT, Integer.toString(percent));
-            ingress.getMetadata().setAnnotations(annotations);
+            Cluster.putAnnotations(ingress, Map.of(CANARY, "true", CANARY_WEIGHT, Integer.toString(percent)));
             pointBackends(ingress, target.colourService(target.to()));
             return ingress;
         }));
