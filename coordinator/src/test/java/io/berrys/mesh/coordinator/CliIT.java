@@ -74,6 +74,8 @@ class CliIT {
                         "registry.local/berrys/" + service + ":5.0.1",
                         "--database",
                         "main",
+                        "--migrations",
+                        "db/migration",
                         "--idempotency-key",
                         key,
                         "--wait",

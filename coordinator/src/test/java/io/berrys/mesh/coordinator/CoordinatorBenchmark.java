@@ -153,7 +153,7 @@ class CoordinatorBenchmark {
                                     "1.0." + i,
                                     "registry.local/b:1.0." + i,
                                     List.of("main"),
-                                    null,
+                                    "db/migration",
                                     false,
                                     "bench"))
                     .releaseId(prefix + "-" + run + "-" + i)

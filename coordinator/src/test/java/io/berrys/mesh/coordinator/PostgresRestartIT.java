@@ -48,7 +48,8 @@ class PostgresRestartIT {
                         "service", "planning-system",
                         "version", "7.0.0",
                         "image", "registry.local/berrys/planning-system:7.0.0",
-                        "databases", List.of("planning")))
+                        "databases", List.of("planning"),
+                        "migrations", "db/migration"))
                 .when()
                 .post("/api/releases")
                 .then()

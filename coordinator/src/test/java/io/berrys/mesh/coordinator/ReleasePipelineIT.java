@@ -62,11 +62,18 @@ class ReleasePipelineIT {
                 .contentType(ContentType.JSON)
                 .header("Idempotency-Key", key)
                 .body(Map.of(
-                        "environment", environment,
-                        "service", service,
-                        "version", "2.4.0",
-                        "image", "registry.local/berrys/" + service + ":2.4.0",
-                        "databases", databases))
+                        "environment",
+                        environment,
+                        "service",
+                        service,
+                        "version",
+                        "2.4.0",
+                        "image",
+                        "registry.local/berrys/" + service + ":2.4.0",
+                        "databases",
+                        databases,
+                        "migrations",
+                        "db/migration"))
                 .when()
                 .post("/api/releases")
                 .then()
@@ -203,7 +210,7 @@ class ReleasePipelineIT {
                                 "1.0.0",
                                 "registry.local/berrys/batch:1.0.0",
                                 List.of("main"),
-                                null,
+                                "db/migration",
                                 false,
                                 "ci"))
                 .releaseId(releaseId)

@@ -123,7 +123,9 @@ class TwoCoordinatorsIT {
                             "image",
                             "registry.local/berrys/app:9." + i + ".0",
                             "databases",
-                            List.of("main")))
+                            List.of("main"),
+                            "migrations",
+                            "db/migration"))
                     .when()
                     .post("/api/releases")
                     .then()

@@ -25,8 +25,6 @@ import java.util.Map;
 /** The events the coordinator sends, built from a release: one place that knows each task's payload. */
 final class StageCommands {
 
-    static final String DEFAULT_MIGRATIONS = "db/migration";
-
     private StageCommands() {}
 
     static CloudEvent trigger(Release release, StageRun stage, String backupVerify) {
@@ -36,11 +34,7 @@ final class StageCommands {
         Object payload = switch (stage.task()) {
             case BACKUP -> new BackupTriggered(request.environment(), request.service(), database, backupVerify);
             case MIGRATION ->
-                new MigrationTriggered(
-                        request.environment(),
-                        request.service(),
-                        database,
-                        request.migrations() == null ? DEFAULT_MIGRATIONS : request.migrations());
+                new MigrationTriggered(request.environment(), request.service(), database, request.migrations());
             case ROLLOUT ->
                 new RolloutTriggered(
                         request.environment(), request.service(), request.version(), request.image(), List.of());

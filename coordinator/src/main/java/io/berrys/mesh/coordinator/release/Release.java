@@ -322,8 +322,9 @@ public final class Release {
     private List<Effect> advanceFrom(int position, Instant now) {
         for (int next = position; next < stages.size(); next++) {
             StageRun stage = stages.get(next);
-            if (needsNoWork(stage.task())) {
-                stage.finish(StageStatus.SKIPPED, "no database in this release", now);
+            Optional<String> noWork = whyNoWork(stage.task());
+            if (noWork.isPresent()) {
+                stage.finish(StageStatus.SKIPPED, noWork.get(), now);
                 continue;
             }
             if (stageIndex >= 0) {
@@ -340,9 +341,18 @@ public final class Release {
         return List.of(new Effect.SlotFreed());
     }
 
-    private boolean needsNoWork(Task task) {
-        return (task == Task.BACKUP || task == Task.MIGRATION)
-                && request.databases().isEmpty();
+    private Optional<String> whyNoWork(Task task) {
+        if ((task == Task.BACKUP || task == Task.MIGRATION)
+                && request.databases().isEmpty()) {
+            return Optional.of("no database in this release");
+        }
+        // A release without a migration set changes no schema; guessing a default set would fail on services
+        // that keep none. Its backup still runs, so the release can be restored to its starting point.
+        if (task == Task.MIGRATION
+                && (request.migrations() == null || request.migrations().isBlank())) {
+            return Optional.of("no migration set in this release");
+        }
+        return Optional.empty();
     }
 
     private Optional<StageRun> current(String triggeredId) {

@@ -31,13 +31,17 @@ class ReleaseTest {
     }
 
     private static ReleasePublished request(List<String> databases, boolean downtime) {
+        return request(databases, "db/migration", downtime);
+    }
+
+    private static ReleasePublished request(List<String> databases, String migrations, boolean downtime) {
         return new ReleasePublished(
                 "production",
                 "planning-system",
                 "2.0.0",
                 "registry/planning:2.0.0",
                 databases,
-                "db/migration",
+                migrations,
                 downtime,
                 "ci");
     }
@@ -81,6 +85,17 @@ class ReleaseTest {
         assertEquals(List.of(new Effect.TriggerStage(2, "rel-2.rollout.1")), release.admit(pipeline, T0));
         assertEquals(StageStatus.SKIPPED, release.stages().get(0).status());
         assertEquals(StageStatus.SKIPPED, release.stages().get(1).status());
+    }
+
+    @Test
+    void aDatabaseWithoutAMigrationSetIsBackedUpButNotMigrated() {
+        Pipeline pipeline = pipeline(false, List.of());
+        Release release = Release.publish("rel-3", request(List.of("planning"), null, false), pipeline, T0);
+        assertEquals(List.of(new Effect.TriggerStage(0, "rel-3.backup.1")), release.admit(pipeline, T0));
+        List<Effect> effects = release.stageFinished("rel-3.backup.1", Result.PASS, "verified", Map.of(), T0);
+        assertEquals(List.of(new Effect.TriggerStage(2, "rel-3.rollout.1")), effects);
+        assertEquals(StageStatus.SKIPPED, release.stages().get(1).status());
+        assertEquals("no migration set in this release", release.stages().get(1).message());
     }
 
     @Test
