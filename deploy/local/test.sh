@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of Berrys Deploy Mesh on this machine: installs and starts the local servers the tests talk to
 # (Redis, PostgreSQL, the moto server) and the Prometheus and Alertmanager packages (see servers.sh), then the
-# whole Maven build with its unit and integration tests.
+# whole Maven build with its unit and integration tests. Last come the system tests (system-tests/): the packaged
+# services as separate JVMs through releases, kill -9 chaos, Redis and PostgreSQL restarts, malformed events and an
+# alert-driven rollback; their summary table is printed at the end.
 # .ci/run calls exactly this. Extra arguments go to Maven, e.g. deploy/local/test.sh -pl mesh-events
 set -euo pipefail
 
@@ -16,6 +18,16 @@ log "starting the servers the tests need"
 "$SCRIPT_DIR/servers.sh" start all >&2
 eval "$("$SCRIPT_DIR/servers.sh" env)"
 export MESH_REDIS_URL MESH_PG_URL MESH_PG_USER MESH_PG_PASSWORD
+
+SUMMARY="$REPO/system-tests/target/system-tests/summary.txt"
+rm -f "$SUMMARY"
+show_summary() {
+    if [[ -s $SUMMARY ]]; then
+        log "system tests (scenario, releases, lost, stuck, wrong state, duplicated side effects, seconds):"
+        sed 's/^/    /' "$SUMMARY" >&2
+    fi
+}
+trap show_summary EXIT
 
 log "running the test suite (./mvnw verify)"
 ./mvnw -B verify "$@"

@@ -85,9 +85,16 @@ public interface BackupConfig {
         @WithDefault("backups/")
         String prefix();
 
-        /** Size of each multipart upload part, the only part of a dump held in memory. At least 5 MiB. */
+        /** Size of each multipart upload part; an upload holds at most two. At least 5 MiB. */
         @WithDefault("16777216")
         int partSize();
+
+        /**
+         * Heap for the part buffers of all uploads together, in bytes (at least two parts). Small dumps need
+         * little; large ones take two full parts each and wait for their turn when this is used up.
+         */
+        @WithDefault("33554432")
+        long uploadMemory();
 
         @WithDefault("PT2M")
         Duration apiTimeout();

@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
@@ -67,11 +68,15 @@ public class BackupEngine {
 
     private final BackupConfig config;
     private final AwsClients aws;
+    private final Semaphore largeUploadBuffers;
     private volatile boolean bucketsReady;
 
     public BackupEngine(BackupConfig config, AwsClients aws) {
         this.config = config;
         this.aws = aws;
+        // Each upload of a large dump holds two part buffers; concurrent backups share this much heap for them.
+        this.largeUploadBuffers = new Semaphore(
+                (int) Math.max(2, config.s3().uploadMemory() / config.s3().partSize()));
     }
 
     /** What a backup produced, for the finished event. */
@@ -173,7 +178,7 @@ public class BackupEngine {
             @SuppressWarnings("unchecked")
             Map<String, Long>[] countsHolder = new Map[1];
             try (InputStream output = dump.getInputStream()) {
-                uploaded = new StreamingUpload(aws.s3(), config.s3().partSize())
+                uploaded = new StreamingUpload(aws.s3(), config.s3().partSize(), largeUploadBuffers)
                         .upload(
                                 bucket(),
                                 key,

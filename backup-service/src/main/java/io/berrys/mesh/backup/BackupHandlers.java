@@ -194,6 +194,11 @@ public class BackupHandlers {
             } catch (RuntimeException e) {
                 LOG.errorf(e, "Handling %s %s failed", command.getType(), command.getId());
                 done.completeExceptionally(e);
+            } catch (OutOfMemoryError e) {
+                // The task's buffers are unreachable now; the command is tried again later instead of dying here
+                // unanswered (which would leave its release to the coordinator's heartbeat timeout).
+                LOG.errorf("Out of memory during %s %s; it is retried", command.getType(), command.getId());
+                done.completeExceptionally(new RetryLaterException("out of memory: " + e.getMessage(), 5_000));
             }
         });
         return done;

@@ -63,37 +63,70 @@ public final class LocalCluster {
                 }
             }
         }
+        Running cluster = start(apiPort, platformPort, manifests, namespaces);
+        System.out.println("[local-cluster] SIMULATION: fabric8 mock Kubernetes API (CRUD mode, no real nodes) on "
+                + cluster.apiUrl());
+        System.out.println("[local-cluster] SIMULATION: kubelet simulator marks pods ready; platform pods simulated"
+                + " on " + cluster.platformUrl());
+        System.out.println(
+                "[local-cluster] SIMULATION: applied " + cluster.applied() + " objects to namespaces " + namespaces);
+        System.out.println("api_url=" + cluster.apiUrl());
+        System.out.println("platform_url=" + cluster.platformUrl());
+        System.out.flush();
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            cluster.close();
+            stopped.countDown();
+        }));
+        stopped.await();
+    }
+
+    /** A simulated cluster running in this JVM; the system tests embed one, the demo runs {@link #main}. */
+    public record Running(
+            KubernetesMockServer api,
+            KubernetesClient client,
+            KubeletSimulator kubelet,
+            PlatformStandIn platform,
+            int applied)
+            implements AutoCloseable {
+
+        public String apiUrl() {
+            return "http://127.0.0.1:" + api.getPort();
+        }
+
+        public String platformUrl() {
+            return "http://127.0.0.1:" + platform.port();
+        }
+
+        @Override
+        public void close() {
+            kubelet.close();
+            platform.close();
+            client.close();
+            api.destroy();
+        }
+    }
+
+    /**
+     * Starts the mock API (port 0 picks a free one), the kubelet simulator and the stand-in platform pods, and
+     * applies the manifests of {@code manifests} (may be null) to each namespace.
+     */
+    public static Running start(int apiPort, int platformPort, Path manifests, List<String> namespaces)
+            throws IOException {
         KubernetesMockServer api = new KubernetesMockServer(
                 new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         api.init(InetAddress.getLoopbackAddress(), apiPort);
         KubernetesClient client = api.createClient();
         KubeletSimulator kubelet = new KubeletSimulator(client);
         PlatformStandIn platform = new PlatformStandIn(platformPort);
-
         int applied = 0;
         if (manifests != null) {
             for (String namespace : namespaces) {
                 applied += apply(client, manifests, namespace, platform);
             }
         }
-        System.out.println("[local-cluster] SIMULATION: fabric8 mock Kubernetes API (CRUD mode, no real nodes) on"
-                + " http://127.0.0.1:" + api.getPort());
-        System.out.println("[local-cluster] SIMULATION: kubelet simulator marks pods ready; platform pods simulated"
-                + " on http://127.0.0.1:" + platform.port());
-        System.out.println("[local-cluster] SIMULATION: applied " + applied + " objects to namespaces " + namespaces);
-        System.out.println("api_url=http://127.0.0.1:" + api.getPort());
-        System.out.println("platform_url=http://127.0.0.1:" + platform.port());
-        System.out.flush();
-
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            kubelet.close();
-            platform.close();
-            client.close();
-            api.destroy();
-            stopped.countDown();
-        }));
-        stopped.await();
+        return new Running(api, client, kubelet, platform, applied);
     }
 
     /** Applies every manifest of {@code dir} to {@code namespace}; returns how many objects. */

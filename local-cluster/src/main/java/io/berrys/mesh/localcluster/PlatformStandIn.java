@@ -41,6 +41,11 @@ public final class PlatformStandIn implements AutoCloseable {
         errorShare.putIfAbsent(environment + "/" + service, 0.0);
     }
 
+    /** The share (0..1) of the service's requests that fail with 500 from now on. */
+    public void errorShare(String environment, String service, double share) {
+        errorShare.put(environment + "/" + service, share);
+    }
+
     private void setErrorShare(HttpExchange exchange) throws IOException {
         if (!"POST".equals(exchange.getRequestMethod())) {
             answer(exchange, 405, "POST /admin/error-share?environment=E&service=S&share=0.5\n");
@@ -59,7 +64,7 @@ public final class PlatformStandIn implements AutoCloseable {
             answer(exchange, 400, "environment, service and share (0..1) are required\n");
             return;
         }
-        errorShare.put(environment + "/" + service, share);
+        errorShare(environment, service, share);
         answer(exchange, 200, "error share of " + service + " in " + environment + " is now " + share + "\n");
     }
 

@@ -1,10 +1,12 @@
 package io.berrys.mesh.backup.store;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.function.LongConsumer;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -20,23 +23,36 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
 /**
  * Streams an input of unknown length to one S3 object with a multipart upload, computing its SHA-256 on the way.
  * One part fills from the input while the previous one uploads, so the producer (pg_dump) is not held up by the
- * network; at most three parts are in memory. An upload that fails or is interrupted is aborted, so no partial
- * object is left behind.
+ * network; at most two parts are in memory. Part buffers start small and grow with the dump, so a small
+ * database's backup needs little memory; buffers larger than {@link #SMALL_BUFFER} are drawn from a budget shared by
+ * every upload of the process, so concurrent backups of large databases take turns instead of exhausting the heap.
+ * An upload that fails or is interrupted is aborted, so no partial object is left behind.
  */
 public final class StreamingUpload {
 
     /** The object written: its size and checksum. */
     public record Uploaded(long size, String sha256, int parts) {}
 
+    /** Buffers up to this size are free; a dump that outgrows it waits for room in the shared budget. */
+    static final int SMALL_BUFFER = 1024 * 1024;
+
+    private static final int FIRST_BUFFER = 64 * 1024;
+
     private final S3Client s3;
     private final int partSize;
+    private final Semaphore largeBuffers;
 
-    public StreamingUpload(S3Client s3, int partSize) {
+    /**
+     * @param largeBuffers how many full-size part buffers the process may hold at once, shared by all uploads; an
+     *     upload takes two together (its filling and its uploading part), so it needs at least two permits
+     */
+    public StreamingUpload(S3Client s3, int partSize, Semaphore largeBuffers) {
         if (partSize < 5 * 1024 * 1024) {
             throw new IllegalArgumentException("mesh.backup.s3.part-size must be at least 5 MiB (S3's minimum part)");
         }
         this.s3 = s3;
         this.partSize = partSize;
+        this.largeBuffers = largeBuffers;
     }
 
     /**
@@ -62,16 +78,21 @@ public final class StreamingUpload {
             return thread;
         });
         boolean completed = false;
+        Budget budget = new Budget();
         try {
             MessageDigest sha256 = sha256();
             List<CompletedPart> parts = new ArrayList<>();
-            byte[][] buffers = {new byte[partSize], new byte[partSize]};
+            byte[][] buffers = {new byte[FIRST_BUFFER], new byte[FIRST_BUFFER]};
             Future<CompletedPart> inFlight = null;
             long total = 0;
             int partNumber = 1;
             while (true) {
-                byte[] buffer = buffers[partNumber % 2];
-                int filled = readFully(input, buffer);
+                // The other buffer may still be uploading; this one's upload (two parts ago) has completed.
+                int slot = partNumber % 2;
+                Filled part = fill(input, buffers[slot], budget);
+                buffers[slot] = part.buffer();
+                byte[] buffer = part.buffer();
+                int filled = part.length();
                 if (filled == 0 && partNumber > 1) {
                     break;
                 }
@@ -88,13 +109,16 @@ public final class StreamingUpload {
                                             .uploadId(uploadId)
                                             .partNumber(number)
                                             .contentLength((long) filled),
-                                    RequestBody.fromBytes(java.util.Arrays.copyOf(buffer, filled)))
+                                    RequestBody.fromContentProvider(
+                                            () -> new ByteArrayInputStream(buffer, 0, filled),
+                                            filled,
+                                            "application/octet-stream"))
                             .eTag();
                     return CompletedPart.builder().partNumber(number).eTag(etag).build();
                 });
                 progress.accept(total);
                 partNumber++;
-                if (filled < buffer.length) {
+                if (filled < partSize) {
                     break;
                 }
             }
@@ -115,6 +139,7 @@ public final class StreamingUpload {
                     e.getCause());
         } finally {
             uploader.shutdownNow();
+            budget.release();
             if (!completed) {
                 abort(bucket, key, uploadId);
             }
@@ -136,17 +161,48 @@ public final class StreamingUpload {
         }
     }
 
-    /** Fills the buffer unless the input ends first; returns how many bytes it holds. */
-    private static int readFully(InputStream input, byte[] buffer) throws IOException {
+    private record Filled(byte[] buffer, int length) {}
+
+    /**
+     * Reads up to a part from the input into {@code buffer}, growing it (to at most the part size) as the input
+     * keeps coming. The buffer returned may be a new, larger one.
+     */
+    private Filled fill(InputStream input, byte[] buffer, Budget budget) throws IOException, InterruptedException {
         int filled = 0;
-        while (filled < buffer.length) {
+        while (filled < partSize) {
+            if (filled == buffer.length) {
+                int grown = Math.min(partSize, buffer.length * 2);
+                if (grown > SMALL_BUFFER) {
+                    budget.acquire();
+                }
+                buffer = Arrays.copyOf(buffer, grown);
+            }
             int read = input.read(buffer, filled, buffer.length - filled);
             if (read < 0) {
                 break;
             }
             filled += read;
         }
-        return filled;
+        return new Filled(buffer, filled);
+    }
+
+    /** This upload's share of the process's large buffers: both of its buffers at once, so uploads cannot deadlock. */
+    private final class Budget {
+        private boolean held;
+
+        void acquire() throws InterruptedException {
+            if (!held) {
+                largeBuffers.acquire(2);
+                held = true;
+            }
+        }
+
+        void release() {
+            if (held) {
+                largeBuffers.release(2);
+                held = false;
+            }
+        }
     }
 
     public static MessageDigest sha256() {

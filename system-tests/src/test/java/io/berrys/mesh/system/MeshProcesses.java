@@ -1,0 +1,217 @@
+package io.berrys.mesh.system;
+
+import io.berrys.mesh.events.testing.LocalServers;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The six mesh services as separate JVM processes, each the packaged application ({@code quarkus-run.jar}) of its
+ * module, on a free port, logging to {@code <work>/logs/<service>.log} (appended across restarts). Each runs in
+ * {@code <work>/<service>/}, whose {@code config/application.properties} (Quarkus reads it from the working
+ * directory) holds the settings of this run.
+ */
+final class MeshProcesses implements AutoCloseable {
+
+    enum Service {
+        COORDINATOR("coordinator", List.of("transitions")),
+        ROLLOUT("rollout-service", List.of("rollouts", "rollbacks", "decommissions", "transitions")),
+        MIGRATION("migration-service", List.of("migrations")),
+        BACKUP("backup-service", List.of("backups", "restores")),
+        MONITOR("monitor-service", List.of("verifications", "transitions")),
+        PROVISIONER("provisioner", List.of());
+
+        final String module;
+        final List<String> channels;
+
+        Service(String module, List<String> channels) {
+            this.module = module;
+            this.channels = channels;
+        }
+    }
+
+    /** The demo's options (deploy/local/demo.sh): the footprint the mesh is meant to run with. */
+    private static final List<String> JVM_OPTIONS = List.of(
+            "-XX:+UseSerialGC",
+            "-Xms16m",
+            "-Xmx64m",
+            "-XX:MaxMetaspaceSize=128m",
+            "-Xss256k",
+            "-XX:ReservedCodeCacheSize=32m",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:CICompilerCount=1");
+
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final Map<Service, Integer> ports = new EnumMap<>(Service.class);
+    private final Map<Service, Map<String, String>> properties = new EnumMap<>(Service.class);
+    private final Map<Service, Process> running = new EnumMap<>(Service.class);
+    private final Map<String, String> environment;
+    private final Path work;
+    private final Path logs;
+
+    MeshProcesses(Map<String, String> environment, Path work) {
+        this.environment = environment;
+        this.work = work;
+        this.logs = work.resolve("logs");
+        for (Service service : Service.values()) {
+            ports.put(service, LocalServers.freePort());
+            Map<String, String> own = new TreeMap<>();
+            own.put("quarkus.http.port", Integer.toString(ports.get(service)));
+            // A replacement process is a new consumer (host and pid name it): it takes over what the killed one
+            // held once that has been idle this long. Production keeps the 30 s default.
+            for (String channel : service.channels) {
+                own.put("mp.messaging.incoming." + channel + ".reclaim-idle-ms", "3000");
+                own.put("mp.messaging.incoming." + channel + ".reclaim-interval-ms", "1000");
+            }
+            properties.put(service, own);
+        }
+        // Whatever ends this JVM, the services it started end with it.
+        Runtime.getRuntime().addShutdownHook(new Thread(this::close, "mesh-processes-stop"));
+    }
+
+    /** Settings of one service, written to its configuration before it starts. */
+    void configure(Service service, Map<String, String> values) {
+        properties.get(service).putAll(values);
+    }
+
+    String url(Service service) {
+        return "http://127.0.0.1:" + ports.get(service);
+    }
+
+    void startAll() {
+        // One at a time, as the demo does: six JVMs starting at once on two cores take longer than in turn.
+        for (Service service : Service.values()) {
+            start(service);
+        }
+    }
+
+    synchronized void start(Service service) {
+        Path jar = LocalServers.repoRoot().resolve(service.module).resolve("target/quarkus-app/quarkus-run.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(
+                    jar + " is missing: package the services first (./mvnw package, or verify from the root)");
+        }
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(JVM_OPTIONS);
+        command.add("-jar");
+        command.add(jar.toString());
+        try {
+            Files.createDirectories(logs);
+            Path directory = work.resolve(service.module);
+            Files.createDirectories(directory.resolve("config"));
+            StringBuilder settings = new StringBuilder("# Written by the system tests for this run.\n");
+            properties
+                    .get(service)
+                    .forEach((key, value) ->
+                            settings.append(key).append('=').append(value).append('\n'));
+            Files.writeString(directory.resolve("config/application.properties"), settings);
+            ProcessBuilder builder = new ProcessBuilder(command)
+                    .directory(directory.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                            logs.resolve(service.module + ".log").toFile()));
+            builder.environment().putAll(environment);
+            running.put(service, builder.start());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + service.module, e);
+        }
+        awaitReady(service);
+    }
+
+    /** SIGKILL: no shutdown hook, no drain, nothing acknowledged on the way out. */
+    synchronized void kill(Service service) throws InterruptedException {
+        Process process = running.remove(service);
+        if (process != null) {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    boolean ready(Service service) {
+        Process process = running.get(service);
+        if (process == null || !process.isAlive()) {
+            return false;
+        }
+        try {
+            HttpResponse<Void> response = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(url(service) + "/q/health/ready"))
+                            .timeout(Duration.ofSeconds(5))
+                            .build(),
+                    HttpResponse.BodyHandlers.discarding());
+            return response.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Services whose process died or whose readiness check fails. */
+    List<String> notReady() {
+        List<String> down = new ArrayList<>();
+        for (Service service : Service.values()) {
+            if (!ready(service)) {
+                down.add(service.module);
+            }
+        }
+        return down;
+    }
+
+    private void awaitReady(Service service) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline) {
+            Process process = running.get(service);
+            if (process == null || !process.isAlive()) {
+                throw new IllegalStateException(
+                        service.module + " exited during start; see " + logs.resolve(service.module + ".log"));
+            }
+            if (ready(service)) {
+                return;
+            }
+            sleep(200);
+        }
+        throw new IllegalStateException(
+                service.module + " was not ready within 120 s; see " + logs.resolve(service.module + ".log"));
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        running.values().forEach(Process::destroy);
+        for (Process process : running.values()) {
+            try {
+                if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+        }
+        running.clear();
+    }
+}
