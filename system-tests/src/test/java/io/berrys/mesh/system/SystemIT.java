@@ -227,7 +227,7 @@ class SystemIT {
     static void printSummaryAndStop() throws IOException {
         List<String> table = new ArrayList<>();
         table.add(String.format(
-                "%-52s %8s %5s %6s %6s %11s %8s",
+                "%-58s %8s %5s %6s %6s %11s %8s",
                 "scenario", "releases", "lost", "stuck", "wrong", "duplicated", "time s"));
         table.addAll(SUMMARY);
         Files.createDirectories(WORK);
@@ -530,7 +530,7 @@ class SystemIT {
 
     private static void record(String scenario, Tally tally, long startedNanos) {
         String line = String.format(
-                "%-52s %8d %5d %6d %6d %11d %8.1f",
+                "%-58s %8d %5d %6d %6d %11d %8.1f",
                 scenario,
                 tally.releases(),
                 tally.lost(),
