@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # How fast does the coordinator drive releases? Prints key=value lines:
 #   stage_overhead_p50_ms, stage_overhead_p99_ms   1,000 releases in flight together, every task working 5-15 s
+#   stage_round_trip_p50_ms, stage_round_trip_p99_ms   the same, as the agents see it
 #   loaded_*  the same with 10,000 more releases held live by silent agents, and loaded_vs_baseline_p99
 #   releases_per_s, events_per_s, saturated_stage_gap_*   1,000 releases published at once, agents answering
 #             instantly: the throughput, and how long each stage then waits behind the others' events
 #   active_releases   releases RUNNING at the end
-# Stage overhead runs from an agent's finished event going out to the next command reaching it: the stream, the
-# coordinator's transaction and outbox, the stream again. Targets (issue "Coordinator"): p99 <= 20 ms; with
+# Stage overhead runs from a finished reaching the coordinator's stream to the next command written, by Redis's
+# clock (the entry ids, whole milliseconds): the coordinator's read, transaction, outbox and write. The round trip
+# runs from an agent's finished going out to the next command reaching it. Targets (issue "Coordinator"): p99 <= 20 ms; with
 # 10,000 live releases no worse than 2x. Options: BENCH_RELEASES (1000), BENCH_LIVE (10000), BENCH_WORK_MS
 # (typical task time, 10000: each task works between half and one and a half of it).
 set -euo pipefail

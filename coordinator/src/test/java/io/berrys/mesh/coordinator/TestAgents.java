@@ -76,6 +76,10 @@ final class TestAgents implements AutoCloseable {
     private final Map<String, Long> finishedAt = new ConcurrentHashMap<>();
 
     private final List<Long> stageGapsNanos = new CopyOnWriteArrayList<>();
+    /** Redis's clock (entry ids, ms) when a release's last finished was written; and the gaps to the next command. */
+    private final Map<String, Long> finishedEntryMillis = new ConcurrentHashMap<>();
+
+    private final List<Long> coordinatorGapsMillis = new CopyOnWriteArrayList<>();
     private final Thread reader;
     /** Slow agents at work: stopped with the agents, so none writes to a closed client in a later test. */
     private final List<Thread> workers = new CopyOnWriteArrayList<>();
@@ -118,11 +122,15 @@ final class TestAgents implements AutoCloseable {
         early.forEach(this::handle);
     }
 
-    private synchronized void arrived(CloudEvent command) {
+    private synchronized void arrived(String entryId, CloudEvent command) {
         String releaseId = Events.releaseId(command);
         Long finished = finishedAt.remove(releaseId);
         if (finished != null) {
             stageGapsNanos.add(System.nanoTime() - finished);
+        }
+        Long finishedWritten = finishedEntryMillis.remove(releaseId);
+        if (finishedWritten != null) {
+            coordinatorGapsMillis.add(entryMillis(entryId) - finishedWritten);
         }
         if (scenarios.containsKey(releaseId)) {
             handle(command);
@@ -156,6 +164,21 @@ final class TestAgents implements AutoCloseable {
         List<Long> gaps = List.copyOf(stageGapsNanos);
         stageGapsNanos.clear();
         return gaps;
+    }
+
+    /**
+     * For finishes sent after a working time: milliseconds from Redis writing the finished to Redis writing the
+     * next command of the release, both by Redis's clock (the stream entry ids). This is the coordinator's share
+     * alone (reading, deciding, storing, writing), without the agent's own sending and reading. Reset.
+     */
+    List<Long> drainCoordinatorGapsMillis() {
+        List<Long> gaps = List.copyOf(coordinatorGapsMillis);
+        coordinatorGapsMillis.clear();
+        return gaps;
+    }
+
+    private static long entryMillis(String entryId) {
+        return Long.parseLong(entryId.substring(0, entryId.indexOf('-')));
     }
 
     private void handle(CloudEvent command) {
@@ -224,8 +247,8 @@ final class TestAgents implements AutoCloseable {
                 COMMAND_STREAMS.forEach(read::arg);
                 COMMAND_STREAMS.forEach(stream -> read.arg(">"));
                 Response reply = await(redis.send(read));
-                for (Map<String, String> fields : entries(reply)) {
-                    arrived(EventCodec.fromFields(fields, EventSchema.MAX_ENTRY_BYTES));
+                for (Map.Entry<String, Map<String, String>> entry : entries(reply)) {
+                    arrived(entry.getKey(), EventCodec.fromFields(entry.getValue(), EventSchema.MAX_ENTRY_BYTES));
                 }
                 sendReaderAnswers();
             } catch (RuntimeException e) {
@@ -291,7 +314,10 @@ final class TestAgents implements AutoCloseable {
                     () -> {
                         if (running) {
                             finishedAt.put(Events.releaseId(command), System.nanoTime());
-                            send(finished);
+                            String entryId = send(finished);
+                            if (entryId != null) {
+                                finishedEntryMillis.put(Events.releaseId(command), entryMillis(entryId));
+                            }
                         }
                     },
                     delay,
@@ -309,14 +335,15 @@ final class TestAgents implements AutoCloseable {
     /** Answers decided while reading go out together after the read, so the agents never become the bottleneck. */
     private final List<Request> readerAnswers = new ArrayList<>();
 
-    private void send(CloudEvent event) {
+    /** Writes the event; returns its entry id, or null when it goes out later with the reader's batch. */
+    private String send(CloudEvent event) {
         Request add = Request.cmd(Command.XADD).arg(replyStream).arg("*");
         EventCodec.toFields(event).forEach((name, value) -> add.arg(name).arg(value));
         if (Thread.currentThread() == reader) {
             readerAnswers.add(add);
-            return;
+            return null;
         }
-        await(redis.send(add));
+        return await(redis.send(add)).toString();
     }
 
     private void sendReaderAnswers() {
@@ -327,9 +354,12 @@ final class TestAgents implements AutoCloseable {
         }
     }
 
-    /** XREADGROUP over several streams: RESP3 answers a map of stream → entries, RESP2 a list of pairs. */
-    private static List<Map<String, String>> entries(Response reply) {
-        List<Map<String, String>> result = new ArrayList<>();
+    /**
+     * XREADGROUP over several streams (RESP3 answers a map of stream → entries, RESP2 a list of pairs): each entry's
+     * id and fields.
+     */
+    private static List<Map.Entry<String, Map<String, String>>> entries(Response reply) {
+        List<Map.Entry<String, Map<String, String>>> result = new ArrayList<>();
         if (reply == null) {
             return result;
         }
@@ -350,7 +380,7 @@ final class TestAgents implements AutoCloseable {
                         map.put(fields.get(i).toString(), fields.get(i + 1).toString());
                     }
                 }
-                result.add(map);
+                result.add(Map.entry(entry.get(0).toString(), map));
             }
         }
         return result;
