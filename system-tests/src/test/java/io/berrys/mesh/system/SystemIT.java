@@ -278,10 +278,7 @@ class SystemIT {
         for (int round = 1; round <= 10; round++) {
             List<String> services = new ArrayList<>(PLATFORM);
             Collections.shuffle(services, RANDOM);
-            Map<Request, Expect> releases = new LinkedHashMap<>();
-            for (String service : services.subList(0, 3)) {
-                releases.put(release("staging", service, true), Expect.SUCCEEDS);
-            }
+            Map<Request, Expect> releases = succeedingStagingReleases(services.subList(0, 3));
             // Any service a release passes through (the provisioner takes no part in releases), at any moment of
             // a release's 10 to 15 s: backup, migration, rollout steps, verification or decommission.
             Service victim = RELEASE_PATH.get(RANDOM.nextInt(RELEASE_PATH.size()));
@@ -310,10 +307,7 @@ class SystemIT {
     @Order(3)
     void redisRestartedMidFlowEveryReleaseStillEndsCorrectly() {
         long started = System.nanoTime();
-        Map<Request, Expect> releases = new LinkedHashMap<>();
-        for (String service : PLATFORM.subList(0, 4)) {
-            releases.put(release("staging", service, true), Expect.SUCCEEDS);
-        }
+        Map<Request, Expect> releases = succeedingStagingReleases(PLATFORM.subList(0, 4));
         Tally tally = run(releases, () -> {
             MeshProcesses.sleep(2_500);
             System.out.println("[system] restarting Redis (AOF on) under 4 running releases");
@@ -327,10 +321,7 @@ class SystemIT {
     @Order(4)
     void postgresRestartedMidFlowEveryReleaseStillEndsCorrectly() {
         long started = System.nanoTime();
-        Map<Request, Expect> releases = new LinkedHashMap<>();
-        for (String service : PLATFORM.subList(3, 7)) {
-            releases.put(release("staging", service, true), Expect.SUCCEEDS);
-        }
+        Map<Request, Expect> releases = succeedingStagingReleases(PLATFORM.subList(3, 7));
         Tally tally = run(releases, () -> {
             // Once every release is past its database work: the coordinator's store goes away under it.
             awaitEveryStage(releases.keySet(), "rollout", Duration.ofMinutes(3));
@@ -548,6 +539,15 @@ class SystemIT {
                 .isEmpty();
         assertThat(List.of(tally.lost(), tally.stuck(), tally.wrong(), tally.duplicated()))
                 .containsOnly(0);
+    }
+
+    /** One release with a migration per service, to staging, each expected to succeed. */
+    private static Map<Request, Expect> succeedingStagingReleases(List<String> services) {
+        Map<Request, Expect> releases = new LinkedHashMap<>();
+        for (String service : services) {
+            releases.put(release("staging", service, true), Expect.SUCCEEDS);
+        }
+        return releases;
     }
 
     private static Request release(String environment, String service, boolean withMigration) {
