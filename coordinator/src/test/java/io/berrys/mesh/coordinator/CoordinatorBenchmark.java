@@ -100,6 +100,15 @@ class CoordinatorBenchmark {
                 print("saturated_stage_gap_p50_ms", String.format("%.2f", percentile(queued, 50)));
                 print("saturated_stage_gap_p99_ms", String.format("%.2f", percentile(queued, 99)));
 
+                // A second warm-up paced like the measured run. Answered instantly, events arrive in bursts and are
+                // committed in large groups; paced, most arrive alone and take other paths (a group of one), which
+                // the JIT had not compiled yet: measured without this, the first paced run's p99 was 16-30 ms and
+                // the second's (the loaded run) 11-13 ms, with or without the 10,000 live releases.
+                agents.workFor(Duration.ofMillis(WORK_MS / 5));
+                run("paced", CONCURRENT, redis, agents);
+                agents.drainStageGaps();
+                agents.drainCoordinatorGapsMillis();
+
                 // Overhead: 1,000 releases in flight together, each task working a while as real ones do, so what
                 // is measured is the time the coordinator adds to each stage.
                 agents.workFor(Duration.ofMillis(WORK_MS));
