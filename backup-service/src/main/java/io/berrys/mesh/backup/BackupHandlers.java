@@ -3,8 +3,6 @@ package io.berrys.mesh.backup;
 import io.berrys.mesh.backup.postgres.PgServer;
 import io.berrys.mesh.backup.store.BackupFailed;
 import io.berrys.mesh.events.Events;
-import io.berrys.mesh.events.MalformedEventException;
-import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.Replies;
 import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Services;
@@ -66,8 +64,7 @@ public class BackupHandlers {
     }
 
     CompletionStage<Void> backupCommand(CloudEvent command) {
-        require(command, Task.BACKUP);
-        BackupTriggered request = Events.payload(command, BackupTriggered.class);
+        BackupTriggered request = Events.command(command, Task.BACKUP, BackupTriggered.class);
         return run(command, progress -> {
             BackupEngine.Backup backup = engine.backup(
                     request.database(),
@@ -116,8 +113,7 @@ public class BackupHandlers {
     }
 
     CompletionStage<Void> restoreCommand(CloudEvent command) {
-        require(command, Task.RESTORE);
-        RestoreTriggered request = Events.payload(command, RestoreTriggered.class);
+        RestoreTriggered request = Events.command(command, Task.RESTORE, RestoreTriggered.class);
         return run(command, progress -> {
             progress.accept("restoring " + request.backup() + " into " + request.database());
             String message =
@@ -211,13 +207,6 @@ public class BackupHandlers {
     private void finishRejected(CloudEvent command, CompletableFuture<Void> done, String message) {
         LOG.infof("%s FAIL: %s", command.getType(), message);
         replies.finish(command, new TaskFinished(Replies.task(command), Result.FAIL, message, Map.of()), done);
-    }
-
-    private static void require(CloudEvent command, Task task) {
-        if (!command.getType().equals(task.type(Phase.TRIGGERED))) {
-            throw new MalformedEventException(
-                    task.commandStream() + " carries only " + task.id() + " commands, got " + command.getType());
-        }
     }
 
     void stop(@Observes ShutdownEvent event) {

@@ -57,6 +57,18 @@ public final class Events {
         return value instanceof Number number ? number.intValue() : Integer.valueOf(value.toString());
     }
 
+    /**
+     * The payload of a task's command, after checking that the event is that command: anything else on a task's
+     * command stream is malformed (dead-lettered, and answered with a failed finished).
+     */
+    public static <T> T command(CloudEvent command, Task task, Class<T> type) {
+        if (!command.getType().equals(task.type(Phase.TRIGGERED))) {
+            throw new MalformedEventException(
+                    task.commandStream() + " carries only " + task.id() + " commands, got " + command.getType());
+        }
+        return payload(command, type);
+    }
+
     /** The typed payload; events decoded by the connector carry it already parsed. */
     public static <T> T payload(CloudEvent event, Class<T> type) {
         if (event.getData() instanceof PojoCloudEventData<?> pojo && type.isInstance(pojo.getValue())) {

@@ -1,8 +1,6 @@
 package io.berrys.mesh.migration;
 
 import io.berrys.mesh.events.Events;
-import io.berrys.mesh.events.MalformedEventException;
-import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.Replies;
 import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Services;
@@ -53,11 +51,7 @@ public class MigrationHandlers {
     }
 
     CompletionStage<Void> migrateCommand(CloudEvent command) {
-        if (!command.getType().equals(Task.MIGRATION.type(Phase.TRIGGERED))) {
-            throw new MalformedEventException(
-                    "mesh.migration carries only migration commands, got " + command.getType());
-        }
-        MigrationTriggered request = Events.payload(command, MigrationTriggered.class);
+        MigrationTriggered request = Events.command(command, Task.MIGRATION, MigrationTriggered.class);
         CompletableFuture<Void> done = new CompletableFuture<>();
         workers.execute(() -> {
             try {

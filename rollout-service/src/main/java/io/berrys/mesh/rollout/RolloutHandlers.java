@@ -2,7 +2,6 @@ package io.berrys.mesh.rollout;
 
 import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
-import io.berrys.mesh.events.MalformedEventException;
 import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.Replies;
 import io.berrys.mesh.events.RetryLaterException;
@@ -78,10 +77,7 @@ public class RolloutHandlers {
     }
 
     CompletionStage<Void> rolloutCommand(CloudEvent command) {
-        if (!command.getType().equals(Task.ROLLOUT.type(Phase.TRIGGERED))) {
-            throw new MalformedEventException("mesh.rollout carries only rollout commands, got " + command.getType());
-        }
-        RolloutTriggered request = Events.payload(command, RolloutTriggered.class);
+        RolloutTriggered request = Events.command(command, Task.ROLLOUT, RolloutTriggered.class);
         return run(
                 command,
                 reporter -> engine.rollout(
@@ -95,10 +91,7 @@ public class RolloutHandlers {
 
     CompletionStage<Void> rollbackCommand(CloudEvent command) {
         long readNanos = System.nanoTime();
-        if (!command.getType().equals(Task.ROLLBACK.type(Phase.TRIGGERED))) {
-            throw new MalformedEventException("mesh.priority carries only rollback commands, got " + command.getType());
-        }
-        RollbackTriggered request = Events.payload(command, RollbackTriggered.class);
+        RollbackTriggered request = Events.command(command, Task.ROLLBACK, RollbackTriggered.class);
         return run(
                 command,
                 reporter -> engine.rollback(
@@ -117,11 +110,7 @@ public class RolloutHandlers {
     }
 
     CompletionStage<Void> decommissionCommand(CloudEvent command) {
-        if (!command.getType().equals(Task.DECOMMISSION.type(Phase.TRIGGERED))) {
-            throw new MalformedEventException(
-                    "mesh.decommission carries only decommission commands, got " + command.getType());
-        }
-        DecommissionTriggered request = Events.payload(command, DecommissionTriggered.class);
+        DecommissionTriggered request = Events.command(command, Task.DECOMMISSION, DecommissionTriggered.class);
         return run(command, reporter -> engine.decommission(request.environment(), request.service()));
     }
 

@@ -1,8 +1,6 @@
 package io.berrys.mesh.monitor.verification;
 
 import io.berrys.mesh.events.Events;
-import io.berrys.mesh.events.MalformedEventException;
-import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.Replies;
 import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Settlement;
@@ -62,11 +60,7 @@ public class VerificationHandler {
     }
 
     CompletionStage<Void> verifyCommand(CloudEvent command) {
-        if (!command.getType().equals(Task.VERIFICATION.type(Phase.TRIGGERED))) {
-            throw new MalformedEventException(
-                    "mesh.verification carries only verification commands, got " + command.getType());
-        }
-        VerificationTriggered request = Events.payload(command, VerificationTriggered.class);
+        VerificationTriggered request = Events.command(command, Task.VERIFICATION, VerificationTriggered.class);
         CompletableFuture<Void> done = new CompletableFuture<>();
         workers.execute(() -> {
             try {
