@@ -79,7 +79,7 @@ final class TestAgents implements AutoCloseable {
     /** Redis's clock (entry ids, ms) when a release's last finished was written; and the gaps to the next command. */
     private final Map<String, Long> finishedEntryMillis = new ConcurrentHashMap<>();
 
-    private final List<Long> coordinatorGapsMillis = new CopyOnWriteArrayList<>();
+    private final List<Long> coordinatorGapsNanos = new CopyOnWriteArrayList<>();
     private final Thread reader;
     /** Slow agents at work: stopped with the agents, so none writes to a closed client in a later test. */
     private final List<Thread> workers = new CopyOnWriteArrayList<>();
@@ -130,7 +130,7 @@ final class TestAgents implements AutoCloseable {
         }
         Long finishedWritten = finishedEntryMillis.remove(releaseId);
         if (finishedWritten != null) {
-            coordinatorGapsMillis.add(entryMillis(entryId) - finishedWritten);
+            coordinatorGapsNanos.add(TimeUnit.MILLISECONDS.toNanos(entryMillis(entryId) - finishedWritten));
         }
         if (scenarios.containsKey(releaseId)) {
             handle(command);
@@ -169,11 +169,12 @@ final class TestAgents implements AutoCloseable {
     /**
      * For finishes sent after a working time: milliseconds from Redis writing the finished to Redis writing the
      * next command of the release, both by Redis's clock (the stream entry ids). This is the coordinator's share
-     * alone (reading, deciding, storing, writing), without the agent's own sending and reading. Reset.
+     * alone (reading, deciding, storing, writing), without the agent's own sending and reading. Whole
+     * milliseconds, in nanoseconds like {@link #drainStageGaps()}. Reset.
      */
-    List<Long> drainCoordinatorGapsMillis() {
-        List<Long> gaps = List.copyOf(coordinatorGapsMillis);
-        coordinatorGapsMillis.clear();
+    List<Long> drainCoordinatorGaps() {
+        List<Long> gaps = List.copyOf(coordinatorGapsNanos);
+        coordinatorGapsNanos.clear();
         return gaps;
     }
 

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -201,8 +202,14 @@ final class MeshProcesses implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        running.values().forEach(Process::destroy);
-        for (Process process : running.values()) {
+        stop(running.values());
+        running.clear();
+    }
+
+    /** SIGTERM to all at once, then SIGKILL to any still running after 15 s. */
+    static void stop(Collection<Process> processes) {
+        processes.forEach(Process::destroy);
+        for (Process process : processes) {
             try {
                 if (!process.waitFor(15, TimeUnit.SECONDS)) {
                     process.destroyForcibly();
@@ -212,6 +219,5 @@ final class MeshProcesses implements AutoCloseable {
                 process.destroyForcibly();
             }
         }
-        running.clear();
     }
 }

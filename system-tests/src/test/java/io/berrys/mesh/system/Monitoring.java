@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Real Prometheus and Alertmanager (the Debian packages servers.sh installs) on free ports: Prometheus scrapes the
@@ -137,16 +136,6 @@ final class Monitoring implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Process process : processes) {
-            process.destroy();
-            try {
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                process.destroyForcibly();
-            }
-        }
+        MeshProcesses.stop(processes);
     }
 }

@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -139,8 +140,11 @@ final class SideEffects implements AutoCloseable {
                     return 0;
                 }
             }
-            try (ResultSet rows = statement.executeQuery(
-                    "select count(*) from mesh_system_effects where release_version = '" + version + "'")) {
+        }
+        try (PreparedStatement count =
+                database.prepareStatement("select count(*) from mesh_system_effects where release_version = ?")) {
+            count.setString(1, version);
+            try (ResultSet rows = count.executeQuery()) {
                 rows.next();
                 return rows.getInt(1);
             }
