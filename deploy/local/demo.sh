@@ -27,10 +27,11 @@ PROMETHEUS_PORT="${MESH_DEMO_PROMETHEUS_PORT:-9090}"
 ALERTMANAGER_PORT="${MESH_DEMO_ALERTMANAGER_PORT:-9093}"
 ENVIRONMENT=staging
 SERVICE=planning-system
-# JVM options of every mesh service: a small heap, the serial collector, and the C1 compiler only (less memory
-# and a quicker start; these services wait on Redis, PostgreSQL and the Kubernetes API, not on the CPU). See
+# JVM options of every mesh service: a small heap kept close to what is live (the free ratios), the serial
+# collector, and the C1 compiler only (less memory and a quicker start; these services wait on Redis, PostgreSQL
+# and the Kubernetes API, not on the CPU). See
 # bench/footprint.sh for what they use; override to experiment.
-MESH_JAVA_OPTS="${MESH_JAVA_OPTS:--XX:+UseSerialGC -Xms16m -Xmx64m -XX:MaxMetaspaceSize=128m -Xss256k -XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}"
+MESH_JAVA_OPTS="${MESH_JAVA_OPTS:--XX:+UseSerialGC -Xms16m -Xmx64m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:MaxMetaspaceSize=128m -Xss256k -XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}"
 STARTED_NOW=()
 SERVERS_WERE_RUNNING=yes
 
@@ -212,6 +213,30 @@ start_cluster() {
     grep '^\[local-cluster\]' "$RUN_DIR/local-cluster.log" >&2 || true
 }
 
+# cpu_busy_percent: how busy all CPUs were over the next half second, from /proc/stat.
+cpu_busy_percent() {
+    local -a first second
+    read -ra first < <(grep '^cpu ' /proc/stat)
+    sleep 0.5
+    read -ra second < <(grep '^cpu ' /proc/stat)
+    awk -v a="${first[*]:1}" -v b="${second[*]:1}" 'BEGIN {
+        n = split(a, x, " "); split(b, y, " ")
+        for (i = 1; i <= n; i++) { total += y[i] - x[i]; if (i == 4 || i == 5) idle += y[i] - x[i] }
+        printf "%d\n", (total > 0 ? 100 * (total - idle) / total : 0)
+    }'
+}
+
+# wait_quiet: until the machine is mostly idle (a JVM just started, Prometheus replaying its WAL), at most 20 s, so
+# the next start is timed on its own and not against someone else's warm-up.
+wait_quiet() {
+    local busy
+    for _ in $(seq 1 40); do
+        busy="$(cpu_busy_percent)"
+        ((busy < 25)) && return 0
+    done
+    log "the machine is still ${busy}% busy; starting anyway"
+}
+
 start_services() {
     local api="http://127.0.0.1:$CLUSTER_API_PORT" platform="http://127.0.0.1:$PLATFORM_PORT"
     for entry in "${SERVICES[@]}"; do
@@ -232,7 +257,9 @@ start_services() {
                     -Dmesh.monitor.verification.interval=PT2S -Dmesh.monitor.cooldown=PT30S)
                 ;;
         esac
-        # One at a time: each start is timed alone (launch to ready), not against five others for two cores.
+        # One at a time on a quiet machine: each start is timed alone (launch to ready), not against five others
+        # for two cores or the warm-up of the one before.
+        pid_of "$name" >/dev/null || wait_quiet
         local started_ns
         started_ns="$(date +%s%N)"
         # shellcheck disable=SC2086  # MESH_JAVA_OPTS is a list of options

@@ -48,11 +48,15 @@ final class MeshProcesses implements AutoCloseable {
             "-XX:+UseSerialGC",
             "-Xms16m",
             "-Xmx64m",
+            "-XX:MinHeapFreeRatio=10",
+            "-XX:MaxHeapFreeRatio=20",
             "-XX:MaxMetaspaceSize=128m",
             "-Xss256k",
             "-XX:ReservedCodeCacheSize=32m",
             "-XX:TieredStopAtLevel=1",
-            "-XX:CICompilerCount=1");
+            "-XX:CICompilerCount=1",
+            "-Dio.netty.allocator.numDirectArenas=1",
+            "-Dio.netty.allocator.numHeapArenas=1");
 
     private static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();

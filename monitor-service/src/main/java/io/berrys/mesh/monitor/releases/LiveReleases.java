@@ -67,6 +67,9 @@ public class LiveReleases {
             return;
         }
         Live current = byRelease.get(releaseId);
+        if (!mayChange(event.getType(), current)) {
+            return;
+        }
         Live next = next(current, releaseId, event);
         if (next == null) {
             return;
@@ -78,6 +81,33 @@ public class LiveReleases {
         if (++applied % PRUNE_EVERY == 0) {
             prune(Instant.now());
         }
+    }
+
+    /**
+     * Whether an event of {@code type} about {@code releaseId} could change the projection, judged from the entry's
+     * fields alone. Most of {@code mesh.transitions} is progress of rollouts already known, so the start-up rebuild
+     * decodes only the entries this lets through.
+     */
+    public synchronized boolean mayChange(String type, String releaseId) {
+        return releaseId != null && type != null && mayChange(type, byRelease.get(releaseId));
+    }
+
+    /** Never false where {@link #next} would change something; {@code next} decides the rest. */
+    private static boolean mayChange(String type, Live current) {
+        if (type.equals(EventType.RELEASE_PUBLISHED) || type.equals(EventType.RELEASE_COMMAND)) {
+            return true;
+        }
+        EventType parsed = EventType.parse(type);
+        if (!parsed.isTaskEvent() || parsed.phase() == Phase.TRIGGERED) {
+            return false;
+        }
+        if (current == null) {
+            return true;
+        }
+        if (parsed.task() == Task.ROLLOUT) {
+            return parsed.phase() == Phase.FINISHED || current.stage() != Stage.ROLLING_OUT;
+        }
+        return parsed.task() == Task.ROLLBACK && parsed.phase() == Phase.FINISHED;
     }
 
     private Live next(Live current, String releaseId, CloudEvent event) {

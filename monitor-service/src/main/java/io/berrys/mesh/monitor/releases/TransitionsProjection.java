@@ -1,5 +1,6 @@
 package io.berrys.mesh.monitor.releases;
 
+import io.berrys.mesh.events.EntryFields;
 import io.berrys.mesh.events.EventCodec;
 import io.berrys.mesh.events.EventSchema;
 import io.berrys.mesh.events.MalformedEventException;
@@ -52,6 +53,7 @@ public class TransitionsProjection {
     void rebuild(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent started) {
         long from = Instant.now().minus(config.projectionLookback()).toEpochMilli();
         String cursor = Long.toString(from);
+        long startedNs = System.nanoTime();
         int read = 0;
         try {
             while (true) {
@@ -66,7 +68,9 @@ public class TransitionsProjection {
                 }
                 cursor = "(" + page.get(page.size() - 1).id();
             }
-            LOG.infof("Rebuilt the live-release projection from %d entries of %s", read, stream);
+            LOG.infof(
+                    "Rebuilt the live-release projection from %d entries of %s in %d ms",
+                    read, stream, (System.nanoTime() - startedNs) / 1_000_000);
         } catch (RuntimeException e) {
             // The consumer group fills the projection from here on; releases only the history knew are missed.
             LOG.warnf("Could not rebuild the live-release projection from %s: %s", stream, e.getMessage());
@@ -74,6 +78,9 @@ public class TransitionsProjection {
     }
 
     private void apply(String entryId, java.util.Map<String, String> fields) {
+        if (!releases.mayChange(fields.get(EntryFields.TYPE), fields.get(EntryFields.RELEASE_ID))) {
+            return;
+        }
         try {
             releases.apply(EventCodec.fromFields(fields, EventSchema.MAX_ENTRY_BYTES), entryId);
         } catch (MalformedEventException | IllegalArgumentException e) {
