@@ -25,7 +25,9 @@ CLUSTER_API_PORT="${MESH_DEMO_CLUSTER_PORT:-6443}"
 PLATFORM_PORT="${MESH_DEMO_PLATFORM_PORT:-7070}"
 PROMETHEUS_PORT="${MESH_DEMO_PROMETHEUS_PORT:-9090}"
 ALERTMANAGER_PORT="${MESH_DEMO_ALERTMANAGER_PORT:-9093}"
+# The first release goes live in staging; the second goes to production, where it breaks.
 ENVIRONMENT=staging
+BREAKING_ENVIRONMENT=production
 SERVICE=planning-system
 # JVM options of every mesh service: a small heap kept close to what is live (the free ratios), the serial
 # collector, and the C1 compiler only (less memory and a quicker start; these services wait on Redis, PostgreSQL
@@ -202,9 +204,26 @@ start_cluster() {
     local jar
     jar="$(ls "$REPO"/local-cluster/target/local-cluster-*-runnable.jar 2>/dev/null | head -n 1)"
     [[ -n $jar ]] || die "local-cluster/target/local-cluster-*-runnable.jar is missing; the build did not produce it"
+    local -a manifests=()
+    if ! pid_of local-cluster >/dev/null; then
+        local kustomize environment
+        if kustomize="$("$SCRIPT_DIR/kustomize.sh")"; then
+            mkdir -p "$DEMO_DIR"
+            for environment in staging production; do
+                "$kustomize" build "$REPO/deploy/kubernetes/platform/overlays/$environment" \
+                    >"$DEMO_DIR/platform-$environment.yaml" ||
+                    die "kustomize could not render deploy/kubernetes/platform/overlays/$environment (see above)"
+                manifests+=(--manifests "$DEMO_DIR/platform-$environment.yaml")
+            done
+            log "rendered the platform's staging and production overlays with kustomize into $DEMO_DIR"
+        else
+            log "WARNING: no kustomize, so the platform's base goes to both namespaces without the overlays' labels and configuration"
+            # shellcheck disable=SC2054  # one argument: the namespaces, comma-separated
+            manifests=(--manifests "$REPO/deploy/kubernetes/platform/base" --namespaces staging,production)
+        fi
+    fi
     start_process local-cluster "$CLUSTER_API_PORT" java -jar "$jar" --api-port "$CLUSTER_API_PORT" \
-        --platform-port "$PLATFORM_PORT" --manifests "$REPO/deploy/kubernetes/platform/base" \
-        --namespaces staging,production
+        --platform-port "$PLATFORM_PORT" "${manifests[@]}"
     for _ in $(seq 1 120); do
         grep -q '^api_url=' "$RUN_DIR/local-cluster.log" 2>/dev/null && break
         pid_of local-cluster >/dev/null || { tail -n 30 "$RUN_DIR/local-cluster.log" >&2; die "the simulated cluster did not start"; }
@@ -253,7 +272,10 @@ start_services() {
                 ;;
             monitor-service)
                 # A short cooldown, so running the demo again soon after still shows an alert-driven rollback.
-                options=(-Dmesh.monitor.environments.staging.checks=error-rate -Dmesh.monitor.verification.bake=PT8S
+                # The simulated pods have no latency histogram and no kube-state-metrics: both environments check
+                # the error rate only.
+                options=(-Dmesh.monitor.environments.staging.checks=error-rate
+                    -Dmesh.monitor.environments.production.checks=error-rate -Dmesh.monitor.verification.bake=PT8S
                     -Dmesh.monitor.verification.interval=PT2S -Dmesh.monitor.cooldown=PT30S)
                 ;;
         esac
@@ -384,13 +406,17 @@ main() {
         --migrations "$REPO/deploy/migrations/platform" --wait --timeout PT15M ||
         die "the first release did not succeed; see mesh release list and $RUN_DIR/*.log"
 
-    say "6/6 CI publishes $second; it breaks in production and the mesh rolls it back on its own"
+    say "6/6 CI publishes $second to $BREAKING_ENVIRONMENT; it breaks there and the mesh rolls it back on its own"
     local line release_id state=""
-    line="$(mesh release publish --env "$ENVIRONMENT" --service "$SERVICE" --version "$second" \
+    line="$(mesh release publish --env "$BREAKING_ENVIRONMENT" --service "$SERVICE" --version "$second" \
         --image "registry.local/berrys/$SERVICE:$second" --database main \
         --migrations "$REPO/deploy/migrations/platform")"
     release_id="${line%%:*}"
-    log "published $release_id; waiting for traffic to reach the new version"
+    log "published: $line"
+    log "$BREAKING_ENVIRONMENT's pipeline has an approval gate; the on-call engineer approves with the mesh CLI"
+    mesh release approve "$release_id" --reason "demo: approved by the on-call engineer" >&2 ||
+        die "the approval of $release_id was refused; see $RUN_DIR/coordinator.log"
+    log "backup (restored into a scratch database to verify it) -> migration -> rollout; waiting for traffic to reach the new version"
     for _ in $(seq 1 600); do
         local seen
         seen="$(api_get "/api/transitions?releaseId=$release_id" 2>/dev/null || true)"
@@ -402,14 +428,14 @@ main() {
         sleep 0.5
     done
     log "SIMULATION: the new pods start failing half their requests (error share 0.5)"
-    curl -fsS -X POST "http://127.0.0.1:$PLATFORM_PORT/admin/error-share?environment=$ENVIRONMENT&service=$SERVICE&share=0.5" >&2
+    curl -fsS -X POST "http://127.0.0.1:$PLATFORM_PORT/admin/error-share?environment=$BREAKING_ENVIRONMENT&service=$SERVICE&share=0.5" >&2
     log "Prometheus evaluates HighErrorRate; Alertmanager calls the monitor-service; nobody touches anything"
     for _ in $(seq 1 360); do
         state="$(json_field "$(api_get "/api/releases/$release_id")" state)"
         [[ $state == ROLLED_BACK || $state == FAILED || $state == SUCCEEDED ]] && break
         sleep 0.5
     done
-    curl -fsS -X POST "http://127.0.0.1:$PLATFORM_PORT/admin/error-share?environment=$ENVIRONMENT&service=$SERVICE&share=0" >/dev/null
+    curl -fsS -X POST "http://127.0.0.1:$PLATFORM_PORT/admin/error-share?environment=$BREAKING_ENVIRONMENT&service=$SERVICE&share=0" >/dev/null
     mesh release status "$release_id" || true
     local took
     took="$(alert_to_restore_ms "$release_id")"
@@ -423,7 +449,7 @@ main() {
         log "this time the verification gate caught the errors before the alert fired: $why"
     fi
 
-    say "Done. $SERVICE $first is live in $ENVIRONMENT; $second was rolled back without a human. The mesh keeps running:"
+    say "Done. $SERVICE $first is live in $ENVIRONMENT; $second was rolled back in $BREAKING_ENVIRONMENT without a human. The mesh keeps running:"
     mesh release list >&2 || true
     for entry in "${SERVICES[@]}"; do
         echo "  ${entry%%:*}: http://127.0.0.1:${entry##*:}  (/q/health/ready, /q/metrics, /q/openapi)" >&2

@@ -53,35 +53,26 @@ class CliIT {
     private Run publishAndWait(String service, Map<Task, Behaviour> behaviours) throws Exception {
         String key = "cli-" + System.nanoTime();
         agents.expect("rel-" + sha256(key).substring(0, 13), behaviours);
-        StringWriter out = new StringWriter();
-        int exit = Mesh.commandLine()
-                .setOut(new PrintWriter(out))
-                .setErr(new PrintWriter(out))
-                .execute(
-                        "--url",
-                        coordinator.toString(),
-                        "--token",
-                        Api.ADMIN,
-                        "release",
-                        "publish",
-                        "--env",
-                        "staging",
-                        "--service",
-                        service,
-                        "--version",
-                        "5.0.1",
-                        "--image",
-                        "registry.local/berrys/" + service + ":5.0.1",
-                        "--database",
-                        "main",
-                        "--migrations",
-                        "db/migration",
-                        "--idempotency-key",
-                        key,
-                        "--wait",
-                        "--timeout",
-                        "PT60S");
-        return new Run(exit, out.toString());
+        return mesh(
+                "release",
+                "publish",
+                "--env",
+                "staging",
+                "--service",
+                service,
+                "--version",
+                "5.0.1",
+                "--image",
+                "registry.local/berrys/" + service + ":5.0.1",
+                "--database",
+                "main",
+                "--migrations",
+                "db/migration",
+                "--idempotency-key",
+                key,
+                "--wait",
+                "--timeout",
+                "PT60S");
     }
 
     @Test
@@ -103,6 +94,55 @@ class CliIT {
     void waitExitsWithTheRolledBackCode() throws Exception {
         Run run = publishAndWait("web-dashboard", Map.of(Task.VERIFICATION, Behaviour.FAIL));
         assertEquals(ExitCode.ROLLED_BACK, run.exit(), run.out());
+    }
+
+    @Test
+    void aProductionReleaseWaitsForApproveAndThenRunsToTheEnd() throws Exception {
+        String key = "cli-" + System.nanoTime();
+        String id = "rel-" + sha256(key).substring(0, 13);
+        agents.expect(id, Map.of());
+        Run published = mesh(
+                "release",
+                "publish",
+                "--env",
+                "production",
+                "--service",
+                "project-coordinator",
+                "--version",
+                "5.0.2",
+                "--image",
+                "registry.local/berrys/project-coordinator:5.0.2",
+                "--idempotency-key",
+                key);
+        assertEquals(ExitCode.SUCCEEDED, published.exit(), published.out());
+        assertTrue(
+                published.out().contains(id + ": project-coordinator 5.0.2 to production (WAITING_APPROVAL)"),
+                published.out());
+
+        Run approved = mesh("release", "approve", id, "--reason", "change ticket 42");
+        assertEquals(ExitCode.SUCCEEDED, approved.exit(), approved.out());
+        assertTrue(approved.out().contains(id + ": RUNNING"), approved.out());
+
+        Run followed = mesh("release", "status", id, "--wait", "--timeout", "PT60S");
+        assertEquals(ExitCode.SUCCEEDED, followed.exit(), followed.out());
+
+        Run again = mesh("release", "approve", id);
+        assertEquals(ExitCode.API_ERROR, again.exit(), again.out());
+    }
+
+    private Run mesh(String... args) {
+        StringWriter out = new StringWriter();
+        String[] all = new String[args.length + 4];
+        all[0] = "--url";
+        all[1] = coordinator.toString();
+        all[2] = "--token";
+        all[3] = Api.ADMIN;
+        System.arraycopy(args, 0, all, 4, args.length);
+        int exit = Mesh.commandLine()
+                .setOut(new PrintWriter(out))
+                .setErr(new PrintWriter(out))
+                .execute(all);
+        return new Run(exit, out.toString());
     }
 
     private static String sha256(String value) throws Exception {

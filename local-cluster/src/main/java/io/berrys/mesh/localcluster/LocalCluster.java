@@ -13,21 +13,27 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 
 /**
  * A simulated Kubernetes cluster for runs without a real one: fabric8's mock API server in CRUD mode, the kubelet
- * simulator, and a stand-in for the platform's pods. It applies the platform's manifests to the namespaces it is
- * given and runs until stopped. Every line it prints says it is a simulation.
+ * simulator, and a stand-in for the platform's pods. It applies the platform's manifests and runs until stopped.
+ * Every line it prints says it is a simulation.
  *
  * <pre>
  * java -jar local-cluster-runnable.jar --api-port 6443 --platform-port 7070 \
- *     --manifests deploy/kubernetes/platform/base --namespaces staging,production
+ *     --manifests staging.yaml --manifests production.yaml           (overlays rendered by kustomize)
+ * java -jar local-cluster-runnable.jar --manifests deploy/kubernetes/platform/base --namespaces staging,production
  * </pre>
+ *
+ * An object that names its namespace goes there; the others go to every namespace of {@code --namespaces}.
  */
 public final class LocalCluster {
 
@@ -48,19 +54,25 @@ public final class LocalCluster {
     public static void main(String[] args) throws Exception {
         int apiPort = 0;
         int platformPort = 0;
-        Path manifests = null;
+        List<Path> manifests = new ArrayList<>();
         List<String> namespaces = List.of("staging", "production");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--api-port" -> apiPort = Integer.parseInt(args[++i]);
                 case "--platform-port" -> platformPort = Integer.parseInt(args[++i]);
-                case "--manifests" -> manifests = Path.of(args[++i]);
+                case "--manifests" -> manifests.add(Path.of(args[++i]));
                 case "--namespaces" -> namespaces = List.of(args[++i].split(","));
                 default -> {
                     System.err.println("unknown option " + args[i]
-                            + "; use --api-port N --platform-port N --manifests DIR --namespaces a,b");
+                            + "; use --api-port N --platform-port N --manifests DIR|FILE ... --namespaces a,b");
                     System.exit(2);
                 }
+            }
+        }
+        for (Path source : manifests) {
+            if (!Files.exists(source)) {
+                System.err.println("--manifests " + source + ": no such file or directory");
+                System.exit(2);
             }
         }
         Running cluster = start(apiPort, platformPort, manifests, namespaces);
@@ -68,8 +80,8 @@ public final class LocalCluster {
                 + cluster.apiUrl());
         System.out.println("[local-cluster] SIMULATION: kubelet simulator marks pods ready; platform pods simulated"
                 + " on " + cluster.platformUrl());
-        System.out.println(
-                "[local-cluster] SIMULATION: applied " + cluster.applied() + " objects to namespaces " + namespaces);
+        System.out.println("[local-cluster] SIMULATION: applied "
+                + cluster.applied().total() + " objects: " + cluster.applied().perNamespace());
         System.out.println("api_url=" + cluster.apiUrl());
         System.out.println("platform_url=" + cluster.platformUrl());
         System.out.flush();
@@ -88,7 +100,7 @@ public final class LocalCluster {
             KubernetesClient client,
             KubeletSimulator kubelet,
             PlatformStandIn platform,
-            int applied)
+            Applied applied)
             implements AutoCloseable {
 
         public String apiUrl() {
@@ -108,11 +120,28 @@ public final class LocalCluster {
         }
     }
 
+    /** How many objects went to each namespace. */
+    public record Applied(Map<String, Integer> perNamespace) {
+
+        public int total() {
+            return perNamespace.values().stream().mapToInt(Integer::intValue).sum();
+        }
+    }
+
     /**
      * Starts the mock API (port 0 picks a free one), the kubelet simulator and the stand-in platform pods, and
      * applies the manifests of {@code manifests} (may be null) to each namespace.
      */
     public static Running start(int apiPort, int platformPort, Path manifests, List<String> namespaces)
+            throws IOException {
+        return start(apiPort, platformPort, manifests == null ? List.of() : List.of(manifests), namespaces);
+    }
+
+    /**
+     * As {@link #start(int, int, Path, List)}, for several sources: directories of manifests or rendered files
+     * (kustomize's output). An object that names its namespace goes there, the others to each of {@code namespaces}.
+     */
+    public static Running start(int apiPort, int platformPort, List<Path> manifests, List<String> namespaces)
             throws IOException {
         KubernetesMockServer api = new KubernetesMockServer(
                 new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
@@ -120,26 +149,21 @@ public final class LocalCluster {
         KubernetesClient client = api.createClient();
         KubeletSimulator kubelet = new KubeletSimulator(client);
         PlatformStandIn platform = new PlatformStandIn(platformPort);
-        int applied = 0;
-        if (manifests != null) {
-            for (String namespace : namespaces) {
-                applied += apply(client, manifests, namespace, platform);
-            }
+        Map<String, Integer> perNamespace = new TreeMap<>();
+        for (Path source : manifests) {
+            apply(client, source, namespaces, platform, perNamespace);
         }
-        return new Running(api, client, kubelet, platform, applied);
+        return new Running(api, client, kubelet, platform, new Applied(Collections.unmodifiableMap(perNamespace)));
     }
 
-    /** Applies every manifest of {@code dir} to {@code namespace}; returns how many objects. */
-    static int apply(KubernetesClient client, Path dir, String namespace, PlatformStandIn platform) throws IOException {
-        List<Path> files;
-        try (Stream<Path> listing = Files.list(dir)) {
-            files = listing.filter(path -> path.toString().endsWith(".yaml"))
-                    .filter(path -> !path.getFileName().toString().startsWith("kustomization"))
-                    .sorted()
-                    .toList();
-        }
-        int count = 0;
-        for (Path file : files) {
+    private static void apply(
+            KubernetesClient client,
+            Path source,
+            List<String> namespaces,
+            PlatformStandIn platform,
+            Map<String, Integer> perNamespace)
+            throws IOException {
+        for (Path file : manifestFiles(source)) {
             List<HasMetadata> items;
             try (InputStream in = Files.newInputStream(file)) {
                 items = new ArrayList<>(client.load(in).items());
@@ -148,14 +172,29 @@ public final class LocalCluster {
                 if (!APPLIED_KINDS.contains(item.getKind())) {
                     continue;
                 }
-                item.getMetadata().setNamespace(namespace);
-                client.resource(item).inNamespace(namespace).createOr(NonDeletingOperation::update);
-                if (item.getKind().equals("Deployment")) {
-                    platform.serve(namespace, item.getMetadata().getName());
+                String own = item.getMetadata().getNamespace();
+                for (String namespace : own != null ? List.of(own) : namespaces) {
+                    item.getMetadata().setNamespace(namespace);
+                    client.resource(item).inNamespace(namespace).createOr(NonDeletingOperation::update);
+                    if (item.getKind().equals("Deployment")) {
+                        platform.serve(namespace, item.getMetadata().getName());
+                    }
+                    perNamespace.merge(namespace, 1, Integer::sum);
                 }
-                count++;
             }
         }
-        return count;
+    }
+
+    /** A rendered file itself, or a directory's manifests without its kustomization. */
+    private static List<Path> manifestFiles(Path source) throws IOException {
+        if (!Files.isDirectory(source)) {
+            return List.of(source);
+        }
+        try (Stream<Path> listing = Files.list(source)) {
+            return listing.filter(path -> path.toString().endsWith(".yaml"))
+                    .filter(path -> !path.getFileName().toString().startsWith("kustomization"))
+                    .sorted()
+                    .toList();
+        }
     }
 }

@@ -17,11 +17,15 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "release",
-        description = "Releases: publish, status, list, rollback.",
+        description = "Releases: publish, status, list, and the commands approve, pause, resume, abort, rollback.",
         subcommands = {
             ReleaseCommands.Publish.class,
             ReleaseCommands.Status.class,
             ReleaseCommands.ListReleases.class,
+            ReleaseCommands.Approve.class,
+            ReleaseCommands.Pause.class,
+            ReleaseCommands.Resume.class,
+            ReleaseCommands.Abort.class,
             ReleaseCommands.Rollback.class
         })
 class ReleaseCommands {
@@ -182,8 +186,8 @@ class ReleaseCommands {
         }
     }
 
-    @Command(name = "rollback", description = "Send a release's traffic back to the previous version.")
-    static class Rollback implements Callable<Integer> {
+    /** A command on one release ({@code POST /api/releases/{id}/<command>}), recorded with the token's name. */
+    abstract static class ReleaseCommand implements Callable<Integer> {
         @ParentCommand
         ReleaseCommands release;
 
@@ -200,7 +204,7 @@ class ReleaseCommands {
         public Integer call() {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("reason", reason);
-            JsonNode updated = release.mesh.api().post("api/releases/" + id + "/rollback", body, Map.of());
+            JsonNode updated = release.mesh.api().post("api/releases/" + id + "/" + spec.name(), body, Map.of());
             spec.commandLine()
                     .getOut()
                     .printf("%s: %s%n", id, updated.get("state").asText());
@@ -208,4 +212,19 @@ class ReleaseCommands {
             return ExitCode.SUCCEEDED;
         }
     }
+
+    @Command(name = "approve", description = "Let a release waiting at its approval gate go on.")
+    static class Approve extends ReleaseCommand {}
+
+    @Command(name = "pause", description = "Hold a release after its current stage.")
+    static class Pause extends ReleaseCommand {}
+
+    @Command(name = "resume", description = "Let a paused release go on.")
+    static class Resume extends ReleaseCommand {}
+
+    @Command(name = "abort", description = "Stop a release where it is; it ends ABORTED.")
+    static class Abort extends ReleaseCommand {}
+
+    @Command(name = "rollback", description = "Send a release's traffic back to the previous version.")
+    static class Rollback extends ReleaseCommand {}
 }

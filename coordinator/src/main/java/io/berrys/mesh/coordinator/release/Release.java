@@ -129,7 +129,7 @@ public final class Release {
             String triggeredId, Result result, String message, Map<String, Object> details, Instant now) {
         Optional<StageRun> open =
                 current(triggeredId).filter(stage -> stage.status().isOpen());
-        if (open.isEmpty() || !(state == ReleaseState.RUNNING || state == ReleaseState.PAUSED)) {
+        if (open.isEmpty()) {
             return List.of();
         }
         StageRun stage = open.get();
@@ -138,6 +138,13 @@ public final class Release {
             case WARNING -> StageStatus.WARNED;
             case FAIL -> StageStatus.FAILED;
         };
+        if (!(state == ReleaseState.RUNNING || state == ReleaseState.PAUSED)) {
+            // The release went on without this stage (a rollback or an abort stopped it): the owner's answer is
+            // kept so no stage of an ended release reads RUNNING, and it decides nothing (updatedAt stays: it
+            // times the rollback).
+            stage.finish(outcome, message, now);
+            return List.of();
+        }
         stage.finish(outcome, message, now);
         if (stage.task() == Task.ROLLOUT
                 && (result != Result.FAIL || Boolean.TRUE.equals(details.get("trafficMoved")))) {

@@ -128,6 +128,46 @@ class ReleaseTest {
     }
 
     @Test
+    void theRolloutStoppedByARollbackIsRecordedButDecidesNothing() {
+        Pipeline pipeline = pipeline(false, List.of());
+        Release release = running(pipeline);
+        pass(release);
+        pass(release);
+        String rollout = triggered(release);
+        release.stageStarted(rollout, T0);
+        release.stageProgressed(rollout, "traffic-25", T0);
+        assertEquals(
+                List.of(new Effect.TriggerRollback("rel-1.rollback.1", "rollback requested by monitor-service")),
+                release.command(Command.ROLLBACK, "monitor-service", pipeline, T0));
+
+        assertEquals(
+                List.of(),
+                release.stageFinished(rollout, Result.FAIL, "stopped: rolled back", Map.of("trafficMoved", true), T0));
+        assertEquals(ReleaseState.ROLLING_BACK, release.state());
+        assertEquals(StageStatus.FAILED, release.stages().get(2).status());
+        assertEquals("stopped: rolled back", release.stages().get(2).message());
+        assertEquals(StageStatus.PENDING, release.stages().get(3).status());
+        assertEquals(
+                List.of(new Effect.SlotFreed()),
+                release.rollbackFinished("rel-1.rollback.1", Result.PASS, "blue serves", T0));
+        assertEquals(ReleaseState.ROLLED_BACK, release.state());
+    }
+
+    @Test
+    void aStageAnsweringAfterAnAbortIsRecordedAndTheReleaseStaysAborted() {
+        Pipeline pipeline = pipeline(false, List.of());
+        Release release = running(pipeline);
+        String backup = triggered(release);
+        release.stageStarted(backup, T0);
+        release.command(Command.ABORT, "ana", pipeline, T0);
+
+        assertEquals(List.of(), release.stageFinished(backup, Result.PASS, "backed up", Map.of(), T0));
+        assertEquals(ReleaseState.ABORTED, release.state());
+        assertEquals(StageStatus.PASSED, release.stages().get(0).status());
+        assertEquals(StageStatus.PENDING, release.stages().get(1).status());
+    }
+
+    @Test
     void aRollbackNobodyFinishesFailsAfterTheRolloutTotal() {
         Pipeline pipeline = pipeline(false, List.of());
         Release release = running(pipeline);
