@@ -35,6 +35,8 @@ SERVICE=planning-system
 # bench/footprint.sh for what they use; override to experiment.
 MESH_JAVA_OPTS="${MESH_JAVA_OPTS:--XX:+UseSerialGC -Xms16m -Xmx64m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:MaxMetaspaceSize=128m -Xss256k -XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}"
 STARTED_NOW=()
+RECORDING_PID=""
+BUILD_STAMP="$MESH_LOCAL_DIR/demo-build.stamp"
 SERVERS_WERE_RUNNING=yes
 
 say() {
@@ -81,6 +83,7 @@ stop_everything() {
 on_interrupt() {
     trap - INT TERM
     log "interrupted: stopping what this run started"
+    [[ -z $RECORDING_PID ]] || kill "$RECORDING_PID" 2>/dev/null || true
     for name in "${STARTED_NOW[@]}"; do
         stop_process "$name"
     done
@@ -256,6 +259,51 @@ wait_quiet() {
     log "the machine is still ${busy}% busy; starting anyway"
 }
 
+# build_is_current: the demo built the mesh before, every artefact it runs is there, and no file of the repository
+# changed since. Rebuilding would also make every service record its class archive again.
+build_is_current() {
+    [[ -f $BUILD_STAMP ]] || return 1
+    local entry
+    for entry in "${SERVICES[@]}"; do
+        [[ -f $REPO/${entry%%:*}/target/quarkus-app/quarkus-run.jar ]] || return 1
+    done
+    [[ -f $REPO/mesh-cli/target/mesh.jar ]] || return 1
+    compgen -G "$REPO/local-cluster/target/local-cluster-*-runnable.jar" >/dev/null || return 1
+    [[ -z "$(find "$REPO" \( -name target -o -name .git -o -path "$MESH_LOCAL_DIR" \) -prune -o -type f \
+        -newer "$BUILD_STAMP" -print -quit)" ]]
+}
+
+# record_class_archive NAME PORT JAR OPTION...: once per build, one start and stop of NAME with
+# -XX:ArchiveClassesAtExit, so its later starts map the classes it loaded instead of loading and verifying them
+# again (about half its start time). A missing or stale archive is only slower: the JVM then starts without it.
+record_class_archive() {
+    local name=$1 port=$2 jar=$3
+    shift 3
+    local app_dir="${jar%/*}"
+    local archive="$app_dir/app-cds.jsa"
+    if [[ -s $archive && -z "$(find "$app_dir" -name '*.jar' -newer "$archive" -print -quit)" ]]; then
+        return 0
+    fi
+    rm -f "$archive"
+    log "$name: recording its class-data-sharing archive (once per build: one start and stop)"
+    # shellcheck disable=SC2086  # MESH_JAVA_OPTS is a list of options
+    java $MESH_JAVA_OPTS "$@" -XX:ArchiveClassesAtExit="$archive" -jar "$jar" >"$RUN_DIR/$name.archive.log" 2>&1 &
+    RECORDING_PID=$!
+    for _ in $(seq 1 900); do
+        curl -fsS -o /dev/null "http://127.0.0.1:$port/q/health/ready" 2>/dev/null && break
+        kill -0 "$RECORDING_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$RECORDING_PID" 2>/dev/null || true
+    wait "$RECORDING_PID" 2>/dev/null || true
+    RECORDING_PID=""
+    if [[ -s $archive ]]; then
+        log "$name: class archive $archive ($(du -m "$archive" | cut -f1) MB)"
+    else
+        log "WARNING: $name recorded no class archive (see $RUN_DIR/$name.archive.log); it starts without one"
+    fi
+}
+
 start_services() {
     local api="http://127.0.0.1:$CLUSTER_API_PORT" platform="http://127.0.0.1:$PLATFORM_PORT"
     for entry in "${SERVICES[@]}"; do
@@ -265,8 +313,10 @@ start_services() {
         local -a options=()
         case $name in
             rollout-service)
-                # Traffic in steps through the platform's HTTPRoutes, with pauses a person can follow.
-                options=(-Dquarkus.kubernetes-client.api-server-url="$api" -Dmesh.rollout.router=gateway
+                # The simulated cluster through fabric8's own setting (quarkus.kubernetes-client.api-server-url works
+                # too, with a warning that it was fixed at build time); traffic in steps through the platform's
+                # HTTPRoutes, with pauses a person can follow.
+                options=(-Dkubernetes.master="$api" -Dmesh.rollout.router=gateway
                     -Dmesh.rollout.smoke.base-url="$platform/{service}" -Dmesh.rollout.step-pause=PT10S
                     -Dmesh.rollout.bake.duration=PT5S -Dmesh.rollout.poll-interval=PT0.5S)
                 ;;
@@ -281,11 +331,16 @@ start_services() {
         esac
         # One at a time on a quiet machine: each start is timed alone (launch to ready), not against five others
         # for two cores or the warm-up of the one before.
-        pid_of "$name" >/dev/null || wait_quiet
+        if ! pid_of "$name" >/dev/null; then
+            record_class_archive "$name" "$port" "$jar" "${options[@]}"
+            wait_quiet
+        fi
+        local -a sharing=()
+        [[ -s ${jar%/*}/app-cds.jsa ]] && sharing=(-XX:SharedArchiveFile="${jar%/*}/app-cds.jsa")
         local started_ns
         started_ns="$(date +%s%N)"
         # shellcheck disable=SC2086  # MESH_JAVA_OPTS is a list of options
-        start_process "$name" "$port" java $MESH_JAVA_OPTS "${options[@]}" -jar "$jar"
+        start_process "$name" "$port" java $MESH_JAVA_OPTS "${sharing[@]}" "${options[@]}" -jar "$jar"
         wait_http "$name" "http://127.0.0.1:$port/q/health/ready"
         if [[ " ${STARTED_NOW[*]} " == *" $name "* ]]; then
             awk -v ns="$(($(date +%s%N) - started_ns))" 'BEGIN { printf "%.2f\n", ns / 1e9 }' >"$RUN_DIR/$name.startup"
@@ -381,7 +436,14 @@ up() {
     export MESH_API_TOKEN MESH_ALERT_TOKEN MESH_PROMETHEUS_URL
 
     say "2/6 Building the mesh (the first run downloads dependencies: a few minutes)"
-    ./mvnw -B -q -DskipTests -Dspotless.check.skip=true package
+    if build_is_current; then
+        log "no file changed since the last build; using it (and the services' class archives)"
+    else
+        # Stamped from before the build, so a file changed while it runs still counts as changed next time.
+        touch "$BUILD_STAMP.next"
+        ./mvnw -B -q -DskipTests -Dspotless.check.skip=true package
+        mv "$BUILD_STAMP.next" "$BUILD_STAMP"
+    fi
 
     say "3/6 A SIMULATED Kubernetes cluster with the platform's manifests applied, Prometheus and Alertmanager"
     start_cluster
