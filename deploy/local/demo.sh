@@ -31,8 +31,7 @@ BREAKING_ENVIRONMENT=production
 SERVICE=planning-system
 # JVM options of every mesh service: a small heap kept close to what is live (the free ratios), the serial
 # collector, and the C1 compiler only (less memory and a quicker start; these services wait on Redis, PostgreSQL
-# and the Kubernetes API, not on the CPU). See
-# bench/footprint.sh for what they use; override to experiment.
+# and the Kubernetes API, not on the CPU). See bench/footprint.sh for what they use; override to experiment.
 MESH_JAVA_OPTS="${MESH_JAVA_OPTS:--XX:+UseSerialGC -Xms16m -Xmx64m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:MaxMetaspaceSize=128m -Xss256k -XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}"
 STARTED_NOW=()
 RECORDING_PID=""

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of Berrys Deploy Mesh on this machine: installs and starts the local servers the tests talk to
-# (Redis, PostgreSQL, the moto server) and the Prometheus and Alertmanager packages (see servers.sh), then the
-# whole Maven build with its unit and integration tests. Last come the system tests (system-tests/): the packaged
-# services as separate JVMs through releases, kill -9 chaos, Redis and PostgreSQL restarts, malformed events and an
-# alert-driven rollback; their summary table is printed at the end.
+# (Redis, PostgreSQL, the moto server), the Prometheus and Alertmanager packages (see servers.sh) and kustomize
+# (kustomize.sh), then the whole Maven build with its unit and integration tests. Last come the system tests
+# (system-tests/): the packaged services as separate JVMs through releases, kill -9 chaos, Redis and PostgreSQL
+# restarts, malformed events and an alert-driven rollback; their summary table is printed at the end.
 # .ci/run calls exactly this. Extra arguments go to Maven, e.g. deploy/local/test.sh -pl mesh-events
 set -euo pipefail
 
@@ -28,6 +28,9 @@ show_summary() {
     fi
 }
 trap show_summary EXIT
+
+# PlatformOverlaysTest renders the platform's overlays; building kustomize here (once, with Go) shows its progress.
+log "kustomize for the overlay tests: $("$SCRIPT_DIR/kustomize.sh")"
 
 log "running the test suite (./mvnw verify)"
 ./mvnw -B verify "$@"

@@ -60,7 +60,8 @@ class PlatformManifestsTest {
         }
     }
 
-    private static Path repoRoot() {
+    /** The repository's root, found upwards from where the tests run. */
+    static Path repoRoot() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isDirectory(dir.resolve("deploy/kubernetes"))) {
                 return dir;

@@ -35,7 +35,7 @@ class PlatformOverlaysTest {
 
     @BeforeAll
     static void renderBase() throws Exception {
-        root = repoRoot();
+        root = PlatformManifestsTest.repoRoot();
         base = parse(render("deploy/kubernetes/platform/base"));
     }
 
@@ -173,15 +173,5 @@ class PlatformOverlaysTest {
                 .as("deploy/local/kustomize.sh build " + directory + " failed:\n" + errors)
                 .isZero();
         return output;
-    }
-
-    private static Path repoRoot() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isDirectory(dir.resolve("deploy/kubernetes"))) {
-                return dir;
-            }
-        }
-        throw new IllegalStateException(
-                "deploy/kubernetes not found above " + Path.of("").toAbsolutePath());
     }
 }
