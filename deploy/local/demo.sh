@@ -35,7 +35,7 @@ SERVICE=planning-system
 MESH_JAVA_OPTS="${MESH_JAVA_OPTS:--XX:+UseSerialGC -Xms16m -Xmx64m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:MaxMetaspaceSize=128m -Xss256k -XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}"
 STARTED_NOW=()
 RECORDING_PID=""
-BUILD_STAMP="$MESH_LOCAL_DIR/demo-build.stamp"
+BUILD_FINGERPRINT="$REPO/target/demo-build.fingerprint"
 SERVERS_WERE_RUNNING=yes
 
 say() {
@@ -204,12 +204,13 @@ EOF
 
 start_cluster() {
     local jar
-    jar="$(ls "$REPO"/local-cluster/target/local-cluster-*-runnable.jar 2>/dev/null | head -n 1)"
+    jar="$(compgen -G "$REPO/local-cluster/target/local-cluster-*-runnable.jar" | head -n 1 || true)"
     [[ -n $jar ]] || die "local-cluster/target/local-cluster-*-runnable.jar is missing; the build did not produce it"
     local -a manifests=()
     if ! pid_of local-cluster >/dev/null; then
         local kustomize environment
-        if kustomize="$("$SCRIPT_DIR/kustomize.sh")"; then
+        kustomize="$("$SCRIPT_DIR/kustomize.sh" optional)"
+        if [[ -n $kustomize ]]; then
             mkdir -p "$DEMO_DIR"
             for environment in staging production; do
                 "$kustomize" build "$REPO/deploy/kubernetes/platform/overlays/$environment" \
@@ -219,7 +220,7 @@ start_cluster() {
             done
             log "rendered the platform's staging and production overlays with kustomize into $DEMO_DIR"
         else
-            log "WARNING: no kustomize, so the platform's base goes to both namespaces without the overlays' labels and configuration"
+            log "WARNING: so the platform's base goes to both namespaces, without the overlays' labels and configuration"
             # shellcheck disable=SC2054  # one argument: the namespaces, comma-separated
             manifests=(--manifests "$REPO/deploy/kubernetes/platform/base" --namespaces staging,production)
         fi
@@ -258,18 +259,27 @@ wait_quiet() {
     log "the machine is still ${busy}% busy; starting anyway"
 }
 
-# build_is_current: the demo built the mesh before, every artefact it runs is there, and no file of the repository
-# changed since. Rebuilding would also make every service record its class archive again.
+# source_fingerprint: what a build is made of, by content: the commit, the uncommitted changes and the untracked
+# files. Nothing (and a rebuild every time) outside a git checkout.
+source_fingerprint() {
+    git -C "$REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+    {
+        git -C "$REPO" rev-parse HEAD
+        git -C "$REPO" diff HEAD --binary
+        (cd "$REPO" && git ls-files --others --exclude-standard -z | xargs -0 -r sha256sum)
+    } | sha256sum | cut -d' ' -f1
+}
+
+# build_is_current FINGERPRINT: the last build was of exactly these sources and every artefact the demo runs is
+# there. Rebuilding would also make every service record its class archive again.
 build_is_current() {
-    [[ -f $BUILD_STAMP ]] || return 1
-    local entry
+    local fingerprint=$1 entry
+    [[ -n $fingerprint && -f $BUILD_FINGERPRINT && "$(cat "$BUILD_FINGERPRINT")" == "$fingerprint" ]] || return 1
     for entry in "${SERVICES[@]}"; do
         [[ -f $REPO/${entry%%:*}/target/quarkus-app/quarkus-run.jar ]] || return 1
     done
     [[ -f $REPO/mesh-cli/target/mesh.jar ]] || return 1
-    compgen -G "$REPO/local-cluster/target/local-cluster-*-runnable.jar" >/dev/null || return 1
-    [[ -z "$(find "$REPO" \( -name target -o -name .git -o -path "$MESH_LOCAL_DIR" \) -prune -o -type f \
-        -newer "$BUILD_STAMP" -print -quit)" ]]
+    compgen -G "$REPO/local-cluster/target/local-cluster-*-runnable.jar" >/dev/null
 }
 
 # record_class_archive NAME PORT JAR OPTION...: once per build, one start and stop of NAME with
@@ -283,22 +293,34 @@ record_class_archive() {
     if [[ -s $archive && -z "$(find "$app_dir" -name '*.jar' -newer "$archive" -print -quit)" ]]; then
         return 0
     fi
-    rm -f "$archive"
+    rm -f "$archive" "$archive.recording"
+    if port_open 127.0.0.1 "$port"; then
+        log "WARNING: port $port is taken, so $name records no class archive and starts without one"
+        return 0
+    fi
     log "$name: recording its class-data-sharing archive (once per build: one start and stop)"
     # shellcheck disable=SC2086  # MESH_JAVA_OPTS is a list of options
-    java $MESH_JAVA_OPTS "$@" -XX:ArchiveClassesAtExit="$archive" -jar "$jar" >"$RUN_DIR/$name.archive.log" 2>&1 &
+    java $MESH_JAVA_OPTS "$@" -XX:ArchiveClassesAtExit="$archive.recording" -jar "$jar" \
+        >"$RUN_DIR/$name.archive.log" 2>&1 &
     RECORDING_PID=$!
+    local ready=no
     for _ in $(seq 1 900); do
-        curl -fsS -o /dev/null "http://127.0.0.1:$port/q/health/ready" 2>/dev/null && break
+        if curl -fsS -o /dev/null "http://127.0.0.1:$port/q/health/ready" 2>/dev/null; then
+            ready=yes
+            break
+        fi
         kill -0 "$RECORDING_PID" 2>/dev/null || break
         sleep 0.1
     done
     kill "$RECORDING_PID" 2>/dev/null || true
     wait "$RECORDING_PID" 2>/dev/null || true
     RECORDING_PID=""
-    if [[ -s $archive ]]; then
+    # An archive of a start that never got ready would hold only part of the classes, for the rest of this build.
+    if [[ $ready == yes && -s $archive.recording ]]; then
+        mv "$archive.recording" "$archive"
         log "$name: class archive $archive ($(du -m "$archive" | cut -f1) MB)"
     else
+        rm -f "$archive.recording"
         log "WARNING: $name recorded no class archive (see $RUN_DIR/$name.archive.log); it starts without one"
     fi
 }
@@ -435,13 +457,15 @@ up() {
     export MESH_API_TOKEN MESH_ALERT_TOKEN MESH_PROMETHEUS_URL
 
     say "2/6 Building the mesh (the first run downloads dependencies: a few minutes)"
-    if build_is_current; then
-        log "no file changed since the last build; using it (and the services' class archives)"
+    # Taken before the build, so a file changed while it runs still counts as changed next time.
+    local fingerprint
+    fingerprint="$(source_fingerprint)"
+    if build_is_current "$fingerprint"; then
+        log "the sources are those of the last build; using it (and the services' class archives)"
     else
-        # Stamped from before the build, so a file changed while it runs still counts as changed next time.
-        touch "$BUILD_STAMP.next"
+        rm -f "$BUILD_FINGERPRINT"
         ./mvnw -B -q -DskipTests -Dspotless.check.skip=true package
-        mv "$BUILD_STAMP.next" "$BUILD_STAMP"
+        [[ -z $fingerprint ]] || echo "$fingerprint" >"$BUILD_FINGERPRINT"
     fi
 
     say "3/6 A SIMULATED Kubernetes cluster with the platform's manifests applied, Prometheus and Alertmanager"
@@ -453,8 +477,24 @@ up() {
     trap - INT TERM
 }
 
+# abort_leftovers ENVIRONMENT: releases of the demo's service that an interrupted run left waiting (for approval,
+# a window, or in the queue) hold or queue for its slot, and this run's release would wait behind them.
+abort_leftovers() {
+    local environment=$1 state id
+    for state in WAITING_APPROVAL WAITING_WINDOW QUEUED; do
+        for id in $(mesh release list --env "$environment" --service "$SERVICE" --state "$state" --size 200 |
+            awk 'NR > 1 { print $1 }'); do
+            log "aborting $id ($state in $environment), left over from an earlier run"
+            mesh release abort "$id" --reason "demo: left over from an earlier run" >&2 ||
+                log "WARNING: could not abort $id; see mesh release status $id"
+        done
+    done
+}
+
 main() {
     up
+    abort_leftovers "$ENVIRONMENT"
+    abort_leftovers "$BREAKING_ENVIRONMENT"
 
     local stamp first second
     stamp="$(date +%H%M%S)"

@@ -3,6 +3,7 @@
 #   deploy/local/kustomize.sh                 the path (MESH_KUSTOMIZE if set, else kustomize v5 on PATH, else the
 #                                             one built here before, else built now with go install: ~30 s once)
 #   deploy/local/kustomize.sh build DIR       render the kustomization in DIR to stdout
+#   deploy/local/kustomize.sh optional        the path, or nothing (and a note why) where there is no way to get one
 # The demo renders the platform's staging and production overlays with it; the tests check what they render.
 # Idempotent; the build is kept in ~/.cache/berrys-mesh, shared by every clone of the repository.
 set -euo pipefail
@@ -20,6 +21,13 @@ is_v5() {
     [[ $version == *v5.* ]]
 }
 
+# unavailable MODE WHY: no kustomize to be had; an error, or with MODE "optional" only a note (and no path).
+unavailable() {
+    [[ $1 == optional ]] || die "$2"
+    log "$2"
+}
+
+# locate [optional]: print the path of a kustomize v5, building one when there is none.
 locate() {
     if [[ -n ${MESH_KUSTOMIZE:-} ]]; then
         [[ -x $MESH_KUSTOMIZE ]] || die "MESH_KUSTOMIZE=$MESH_KUSTOMIZE is not an executable file"
@@ -35,20 +43,25 @@ locate() {
         echo "$CACHE_DIR/kustomize"
         return
     fi
-    command -v go >/dev/null ||
-        die "kustomize $KUSTOMIZE_VERSION is needed to render the platform's overlays, and Go (1.22 or newer) to build it; install either, or set MESH_KUSTOMIZE to a kustomize v5 binary"
+    if ! command -v go >/dev/null; then
+        unavailable "${1:-}" "no kustomize v5 on PATH and no Go (1.22 or newer) to build kustomize $KUSTOMIZE_VERSION with; install either, or set MESH_KUSTOMIZE to a kustomize v5 binary"
+        return 0
+    fi
     log "building kustomize $KUSTOMIZE_VERSION with go install (once, about 30 s) into $CACHE_DIR"
     mkdir -p "$CACHE_DIR"
-    GOBIN="$CACHE_DIR" GOFLAGS=-buildvcs=false go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" >&2 ||
-        die "go install sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION failed (see above); set MESH_KUSTOMIZE to a kustomize v5 binary instead"
+    if ! GOBIN="$CACHE_DIR" GOFLAGS=-buildvcs=false go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" >&2; then
+        unavailable "${1:-}" "go install sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION failed (see above; it needs Go 1.22 or newer); set MESH_KUSTOMIZE to a kustomize v5 binary instead"
+        return 0
+    fi
     echo "$CACHE_DIR/kustomize"
 }
 
 case "${1:-}" in
     "") locate ;;
+    optional) locate optional ;;
     build)
         [[ -n ${2:-} ]] || die "usage: deploy/local/kustomize.sh build DIR"
         "$(locate)" build "$2"
         ;;
-    *) die "unknown command '$1'; use: deploy/local/kustomize.sh [build DIR]" ;;
+    *) die "unknown command '$1'; use: deploy/local/kustomize.sh [build DIR | optional]" ;;
 esac

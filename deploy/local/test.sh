@@ -30,7 +30,8 @@ show_summary() {
 trap show_summary EXIT
 
 # PlatformOverlaysTest renders the platform's overlays; building kustomize here (once, with Go) shows its progress.
-log "kustomize for the overlay tests: $("$SCRIPT_DIR/kustomize.sh")"
+kustomize="$("$SCRIPT_DIR/kustomize.sh")" || die "PlatformOverlaysTest needs kustomize v5 (see above)"
+log "kustomize for the overlay tests: $kustomize"
 
 log "running the test suite (./mvnw verify)"
 ./mvnw -B verify "$@"

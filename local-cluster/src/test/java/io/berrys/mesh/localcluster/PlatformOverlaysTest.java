@@ -154,24 +154,31 @@ class PlatformOverlaysTest {
     /** kustomize's output for a directory of the repository; its error output becomes the failure message. */
     private static String render(String directory) throws IOException, InterruptedException {
         Path script = root.resolve("deploy/local/kustomize.sh");
-        // To a file, not a pipe: building kustomize the first time writes more than a pipe holds.
+        // Files, not pipes: the first call may build kustomize and write more than a pipe holds, and reading a pipe
+        // to its end would block past the timeout.
+        Path outputFile = Files.createTempFile("kustomize", ".yaml");
         Path errorLog = Files.createTempFile("kustomize", ".log");
-        Process process = new ProcessBuilder(
-                        "bash",
-                        script.toString(),
-                        "build",
-                        root.resolve(directory).toString())
-                .redirectError(errorLog.toFile())
-                .start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(180, TimeUnit.SECONDS))
-                .as("kustomize build " + directory)
-                .isTrue();
-        String errors = Files.readString(errorLog);
-        Files.delete(errorLog);
-        assertThat(process.exitValue())
-                .as("deploy/local/kustomize.sh build " + directory + " failed:\n" + errors)
-                .isZero();
-        return output;
+        try {
+            Process process = new ProcessBuilder(
+                            "bash",
+                            script.toString(),
+                            "build",
+                            root.resolve(directory).toString())
+                    .redirectOutput(outputFile.toFile())
+                    .redirectError(errorLog.toFile())
+                    .start();
+            if (!process.waitFor(180, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError(
+                        "kustomize build " + directory + " took more than 180 s:\n" + Files.readString(errorLog));
+            }
+            assertThat(process.exitValue())
+                    .as("deploy/local/kustomize.sh build " + directory + " failed:\n" + Files.readString(errorLog))
+                    .isZero();
+            return Files.readString(outputFile, StandardCharsets.UTF_8);
+        } finally {
+            Files.deleteIfExists(outputFile);
+            Files.deleteIfExists(errorLog);
+        }
     }
 }

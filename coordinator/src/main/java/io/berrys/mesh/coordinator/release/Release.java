@@ -101,7 +101,7 @@ public final class Release {
                 .filter(stage -> stage.status() == StageStatus.TRIGGERED)
                 .ifPresent(stage -> {
                     stage.start(now);
-                    updatedAt = now;
+                    touchIfRunning(now);
                 });
         return List.of();
     }
@@ -116,9 +116,20 @@ public final class Release {
             if (stage.task() == Task.ROLLOUT && step != null && step.startsWith("traffic")) {
                 trafficMoved = true;
             }
-            updatedAt = now;
+            touchIfRunning(now);
         });
         return List.of();
+    }
+
+    private boolean running() {
+        return state == ReleaseState.RUNNING || state == ReleaseState.PAUSED;
+    }
+
+    /** While a rollback runs, updatedAt times it: a stopped rollout's last heartbeats must not push that back. */
+    private void touchIfRunning(Instant now) {
+        if (running()) {
+            updatedAt = now;
+        }
     }
 
     /**
@@ -138,7 +149,7 @@ public final class Release {
             case WARNING -> StageStatus.WARNED;
             case FAIL -> StageStatus.FAILED;
         };
-        if (!(state == ReleaseState.RUNNING || state == ReleaseState.PAUSED)) {
+        if (!running()) {
             // The release went on without this stage (a rollback or an abort stopped it): the owner's answer is
             // kept so no stage of an ended release reads RUNNING, and it decides nothing (updatedAt stays: it
             // times the rollback).

@@ -140,10 +140,16 @@ class ReleaseTest {
                 List.of(new Effect.TriggerRollback("rel-1.rollback.1", "rollback requested by monitor-service")),
                 release.command(Command.ROLLBACK, "monitor-service", pipeline, T0));
 
+        // The stopped rollout still reports for a while; none of it may push back the rollback's deadline.
+        Instant later = T0.plus(Duration.ofMinutes(5));
+        release.stageProgressed(rollout, "traffic-25", later);
         assertEquals(
                 List.of(),
-                release.stageFinished(rollout, Result.FAIL, "stopped: rolled back", Map.of("trafficMoved", true), T0));
+                release.stageFinished(
+                        rollout, Result.FAIL, "stopped: rolled back", Map.of("trafficMoved", true), later));
         assertEquals(ReleaseState.ROLLING_BACK, release.state());
+        assertTrue(release.overdueRollback(pipeline, T0.plus(Duration.ofMinutes(11)))
+                .isPresent());
         assertEquals(StageStatus.FAILED, release.stages().get(2).status());
         assertEquals("stopped: rolled back", release.stages().get(2).message());
         assertEquals(StageStatus.PENDING, release.stages().get(3).status());
