@@ -112,18 +112,34 @@ start_process() {
 
 # wait_http NAME URL: until URL answers 2xx, or die with the end of NAME's log.
 wait_http() {
-    local name=$1 url=$2
-    for _ in $(seq 1 900); do
-        if curl -fsS -o /dev/null "$url" 2>/dev/null; then
-            return 0
-        fi
-        if ! pid_of "$name" >/dev/null; then
+    local name=$1 url=$2 pid
+    pid="$(pid_of "$name" || true)"
+    case "$(until_answers "$url" "$pid")" in
+        answered) return 0 ;;
+        exited)
             tail -n 30 "$RUN_DIR/$name.log" >&2 || true
             die "$name exited during start; its log is $RUN_DIR/$name.log"
+            ;;
+        *) die "$name did not answer $url within 90 s; its log is $RUN_DIR/$name.log" ;;
+    esac
+}
+
+# until_answers URL PID: polls URL for a 2xx for up to 90 s while process PID lives; prints answered, exited or
+# silent.
+until_answers() {
+    local url=$1 pid=$2
+    for _ in $(seq 1 900); do
+        if curl -fsS -o /dev/null "$url" 2>/dev/null; then
+            echo answered
+            return
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo exited
+            return
         fi
         sleep 0.1
     done
-    die "$name did not answer $url within 90 s; its log is $RUN_DIR/$name.log"
+    echo silent
 }
 
 status() {
@@ -303,20 +319,13 @@ record_class_archive() {
     java $MESH_JAVA_OPTS "$@" -XX:ArchiveClassesAtExit="$archive.recording" -jar "$jar" \
         >"$RUN_DIR/$name.archive.log" 2>&1 &
     RECORDING_PID=$!
-    local ready=no
-    for _ in $(seq 1 900); do
-        if curl -fsS -o /dev/null "http://127.0.0.1:$port/q/health/ready" 2>/dev/null; then
-            ready=yes
-            break
-        fi
-        kill -0 "$RECORDING_PID" 2>/dev/null || break
-        sleep 0.1
-    done
+    local ready
+    ready="$(until_answers "http://127.0.0.1:$port/q/health/ready" "$RECORDING_PID")"
     kill "$RECORDING_PID" 2>/dev/null || true
     wait "$RECORDING_PID" 2>/dev/null || true
     RECORDING_PID=""
     # An archive of a start that never got ready would hold only part of the classes, for the rest of this build.
-    if [[ $ready == yes && -s $archive.recording ]]; then
+    if [[ $ready == answered && -s $archive.recording ]]; then
         mv "$archive.recording" "$archive"
         log "$name: class archive $archive ($(du -m "$archive" | cut -f1) MB)"
     else
@@ -357,7 +366,8 @@ start_services() {
             wait_quiet
         fi
         local -a sharing=()
-        [[ -s ${jar%/*}/app-cds.jsa ]] && sharing=(-XX:SharedArchiveFile="${jar%/*}/app-cds.jsa")
+        local archive="${jar%/*}/app-cds.jsa"
+        [[ -s $archive ]] && sharing=(-XX:SharedArchiveFile="$archive")
         local started_ns
         started_ns="$(date +%s%N)"
         # shellcheck disable=SC2086  # MESH_JAVA_OPTS is a list of options

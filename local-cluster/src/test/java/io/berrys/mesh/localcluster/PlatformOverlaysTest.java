@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,17 +33,22 @@ class PlatformOverlaysTest {
 
     private static Path root;
     private static List<HasMetadata> base;
+    /** kustomize's output per environment, rendered once for every test. */
+    private static final Map<String, String> OVERLAYS = new HashMap<>();
 
     @BeforeAll
-    static void renderBase() throws Exception {
+    static void renderOnce() throws Exception {
         root = PlatformManifestsTest.repoRoot();
         base = parse(render("deploy/kubernetes/platform/base"));
+        for (String environment : ENVIRONMENTS) {
+            OVERLAYS.put(environment, render("deploy/kubernetes/platform/overlays/" + environment));
+        }
     }
 
     @Test
     void eachOverlayHoldsTheBasesObjectsInItsNamespaceWithItsLabel() throws Exception {
         for (String environment : ENVIRONMENTS) {
-            List<HasMetadata> rendered = parse(render(overlay(environment)));
+            List<HasMetadata> rendered = parse(OVERLAYS.get(environment));
             assertThat(keys(rendered)).as(environment).isEqualTo(keys(base));
             for (HasMetadata object : rendered) {
                 String name = environment + " " + object.getKind() + "/"
@@ -60,7 +66,7 @@ class PlatformOverlaysTest {
         Map<String, Deployment> baseDeployments = byName(base, Deployment.class);
         Map<String, Service> baseServices = byName(base, Service.class);
         for (String environment : ENVIRONMENTS) {
-            List<HasMetadata> rendered = parse(render(overlay(environment)));
+            List<HasMetadata> rendered = parse(OVERLAYS.get(environment));
             byName(rendered, Deployment.class).forEach((name, deployment) -> {
                 Deployment original = baseDeployments.get(name);
                 assertThat(deployment.getSpec().getSelector())
@@ -82,7 +88,7 @@ class PlatformOverlaysTest {
     void eachEnvironmentsConfigurationIsMergedIntoTheSharedConfigMapUnderItsOwnName() throws Exception {
         ConfigMap shared = byName(base, ConfigMap.class).get("berrys-platform-config");
         for (String environment : ENVIRONMENTS) {
-            List<HasMetadata> rendered = parse(render(overlay(environment)));
+            List<HasMetadata> rendered = parse(OVERLAYS.get(environment));
             Map<String, ConfigMap> configMaps = byName(rendered, ConfigMap.class);
             assertThat(configMaps).as(environment).containsKey("berrys-platform-config");
             assertThat(configMaps.get("berrys-platform-config").getData())
@@ -104,8 +110,8 @@ class PlatformOverlaysTest {
 
     @Test
     void theSimulatedClusterAppliesTheRenderedOverlaysToTheirOwnNamespaces(@TempDir Path dir) throws Exception {
-        Path staging = Files.writeString(dir.resolve("staging.yaml"), render(overlay("staging")));
-        Path production = Files.writeString(dir.resolve("production.yaml"), render(overlay("production")));
+        Path staging = Files.writeString(dir.resolve("staging.yaml"), OVERLAYS.get("staging"));
+        Path production = Files.writeString(dir.resolve("production.yaml"), OVERLAYS.get("production"));
 
         try (LocalCluster.Running cluster = LocalCluster.start(0, 0, List.of(staging, production), List.of())) {
             assertThat(cluster.applied().perNamespace()).containsOnlyKeys("staging", "production");
@@ -126,10 +132,6 @@ class PlatformOverlaysTest {
                 assertThat(config.getData()).containsEntry("ENVIRONMENT", environment);
             }
         }
-    }
-
-    private static String overlay(String environment) {
-        return "deploy/kubernetes/platform/overlays/" + environment;
     }
 
     private static Set<String> keys(List<HasMetadata> objects) {

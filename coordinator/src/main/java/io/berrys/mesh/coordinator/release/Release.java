@@ -121,6 +121,7 @@ public final class Release {
         return List.of();
     }
 
+    /** Its stages move: a stage's answers and timeouts count only in these states. */
     private boolean running() {
         return state == ReleaseState.RUNNING || state == ReleaseState.PAUSED;
     }
@@ -230,9 +231,7 @@ public final class Release {
      * Stored with the release, so a sweep loads only the releases whose moment has passed.
      */
     public Optional<Instant> stageDeadline(Pipeline pipeline) {
-        if ((state != ReleaseState.RUNNING && state != ReleaseState.PAUSED)
-                || stageIndex < 0
-                || stageIndex >= stages.size()) {
+        if (!running() || stageIndex < 0 || stageIndex >= stages.size()) {
             return Optional.empty();
         }
         StageRun stage = stages.get(stageIndex);
@@ -253,7 +252,7 @@ public final class Release {
      * maintenance window opens, an announcement falls due.
      */
     public Optional<String> overdueStage(Pipeline pipeline, Instant now) {
-        if (state != ReleaseState.RUNNING && state != ReleaseState.PAUSED) {
+        if (!running()) {
             return Optional.empty();
         }
         if (stageIndex < 0 || stageIndex >= stages.size()) {
