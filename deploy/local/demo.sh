@@ -327,6 +327,8 @@ record_class_archive() {
     # An archive of a start that never got ready would hold only part of the classes, for the rest of this build.
     if [[ $ready == answered && -s $archive.recording ]]; then
         mv "$archive.recording" "$archive"
+        # Written out now, not while the start that maps it is being timed.
+        sync "$archive"
         log "$name: class archive $archive ($(du -m "$archive" | cut -f1) MB)"
     else
         rm -f "$archive.recording"
