@@ -48,6 +48,7 @@ final class MeshProcesses implements AutoCloseable {
             "-XX:+UseSerialGC",
             "-Xms16m",
             "-Xmx64m",
+            "-XX:MaxNewSize=4m",
             "-XX:MinHeapFreeRatio=10",
             "-XX:MaxHeapFreeRatio=20",
             "-XX:MaxMetaspaceSize=128m",
@@ -55,6 +56,8 @@ final class MeshProcesses implements AutoCloseable {
             "-XX:ReservedCodeCacheSize=32m",
             "-XX:TieredStopAtLevel=1",
             "-XX:CICompilerCount=1",
+            "-XX:CompileThresholdScaling=5",
+            "-Dsun.reflect.inflationThreshold=2147483647",
             "-Dio.netty.allocator.numDirectArenas=1",
             "-Dio.netty.allocator.numHeapArenas=1");
 
