@@ -30,11 +30,12 @@ ENVIRONMENT=staging
 BREAKING_ENVIRONMENT=production
 SERVICE=planning-system
 # JVM options of every mesh service: a small heap kept close to what is live (the free ratios) with a small young
-# generation, the serial collector, and the C1 compiler only, compiling what runs often rather than all the start-up
+# generation, starting at 32 MB so the start-up does not grow it through a full collection at a time, the serial
+# collector, and the C1 compiler only, compiling what runs often rather than all the start-up
 # code (less memory and a quicker start; these services wait on Redis, PostgreSQL and the Kubernetes API, not on
 # the CPU). Reflection stays on JDK 17's native accessors instead of generating a class for each method Jackson
 # calls. See bench/footprint.sh for what they use; override to experiment.
-MESH_JAVA_OPTS="${MESH_JAVA_OPTS:--XX:+UseSerialGC -Xms16m -Xmx64m -XX:MaxNewSize=4m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:MaxMetaspaceSize=128m -Xss256k -XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:CompileThresholdScaling=5 -Dsun.reflect.inflationThreshold=2147483647 -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}"
+MESH_JAVA_OPTS="${MESH_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx64m -XX:MaxNewSize=4m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:MaxMetaspaceSize=128m -Xss256k -XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:CompileThresholdScaling=5 -Dsun.reflect.inflationThreshold=2147483647 -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}"
 STARTED_NOW=()
 RECORDING_PID=""
 BUILD_FINGERPRINT="$REPO/target/demo-build.fingerprint"

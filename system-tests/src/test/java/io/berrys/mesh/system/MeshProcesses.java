@@ -46,7 +46,7 @@ final class MeshProcesses implements AutoCloseable {
     /** The demo's options (deploy/local/demo.sh): the footprint the mesh is meant to run with. */
     private static final List<String> JVM_OPTIONS = List.of(
             "-XX:+UseSerialGC",
-            "-Xms16m",
+            "-Xms32m",
             "-Xmx64m",
             "-XX:MaxNewSize=4m",
             "-XX:MinHeapFreeRatio=10",
