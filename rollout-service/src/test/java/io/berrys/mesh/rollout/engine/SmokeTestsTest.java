@@ -2,6 +2,7 @@ package io.berrys.mesh.rollout.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -12,6 +13,8 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,6 +24,7 @@ import org.junit.jupiter.api.Test;
 class SmokeTestsTest {
 
     private static HttpServer server;
+    private static ExecutorService serverThreads;
     private static Vertx vertx;
     private static SmokeTests smokeTests;
     private static String baseUrl;
@@ -44,7 +48,9 @@ class SmokeTestsTest {
             }
             answer(exchange, 200, "late");
         });
-        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        // The slow answer must not hold up the others.
+        serverThreads = Executors.newCachedThreadPool();
+        server.setExecutor(serverThreads);
         server.start();
         baseUrl = "http://127.0.0.1:" + server.getAddress().getPort();
         vertx = Vertx.vertx();
@@ -57,10 +63,10 @@ class SmokeTestsTest {
         smokeTests.close();
         vertx.close();
         server.stop(0);
+        serverThreads.shutdownNow();
     }
 
-    private static void answer(com.sun.net.httpserver.HttpExchange exchange, int status, String body)
-            throws IOException {
+    private static void answer(HttpExchange exchange, int status, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
