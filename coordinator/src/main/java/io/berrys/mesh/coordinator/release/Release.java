@@ -150,14 +150,13 @@ public final class Release {
             case WARNING -> StageStatus.WARNED;
             case FAIL -> StageStatus.FAILED;
         };
+        stage.finish(outcome, message, now);
         if (!running()) {
             // The release went on without this stage (a rollback or an abort stopped it): the owner's answer is
             // kept so no stage of an ended release reads RUNNING, and it decides nothing (updatedAt stays: it
             // times the rollback).
-            stage.finish(outcome, message, now);
             return List.of();
         }
-        stage.finish(outcome, message, now);
         if (stage.task() == Task.ROLLOUT
                 && (result != Result.FAIL || Boolean.TRUE.equals(details.get("trafficMoved")))) {
             trafficMoved = true;
