@@ -2,6 +2,8 @@ package io.berrys.mesh.localcluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapKeySelector;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
@@ -95,6 +97,31 @@ class MeshManifestsTest {
                         assertThat(env.getValue()).isNull();
                         assertThat(env.getValueFrom().getSecretKeyRef()).isNotNull();
                     });
+        });
+    }
+
+    @Test
+    void everyConfigurationKeyADeploymentRefersToIsInItsConfigMap() {
+        // A missing key keeps the pod from starting (CreateContainerConfigError), long after the manifests applied.
+        Map<String, ConfigMap> configMaps = byName(ConfigMap.class);
+        byName(Deployment.class).forEach((name, deployment) -> {
+            Container container =
+                    deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+            List<ConfigMapKeySelector> references = container.getEnv().stream()
+                    .filter(env ->
+                            env.getValueFrom() != null && env.getValueFrom().getConfigMapKeyRef() != null)
+                    .map(env -> env.getValueFrom().getConfigMapKeyRef())
+                    .toList();
+            assertThat(references).as(name).isNotEmpty();
+            references.forEach(reference -> {
+                assertThat(configMaps).as(name).containsKey(reference.getName());
+                assertThat(configMaps.get(reference.getName()).getData())
+                        .as(name + " " + reference.getName())
+                        .containsKey(reference.getKey());
+            });
+            assertThat(container.getEnv())
+                    .as(name)
+                    .anySatisfy(env -> assertThat(env.getName()).isEqualTo("JAVA_OPTS_APPEND"));
         });
     }
 
