@@ -1,7 +1,6 @@
 package io.berrys.mesh.coordinator;
 
 import io.berrys.mesh.coordinator.release.ReleaseState;
-import io.berrys.mesh.coordinator.store.ReleaseEntity;
 import io.berrys.mesh.coordinator.store.Transactions;
 import io.berrys.mesh.events.EventCodec;
 import io.berrys.mesh.events.EventType;
@@ -185,7 +184,7 @@ class CoordinatorBenchmark {
 
     private long count(ReleaseState state) {
         return transactions
-                .inTransaction(() -> ReleaseEntity.count("state", state.name()))
+                .inTransaction(store -> store.countReleases(state.name()))
                 .await()
                 .indefinitely();
     }

@@ -8,7 +8,6 @@ import io.berrys.mesh.coordinator.pipeline.Pipelines;
 import io.berrys.mesh.coordinator.release.IllegalTransitionException;
 import io.berrys.mesh.coordinator.release.ReleaseState;
 import io.berrys.mesh.coordinator.store.EventLogEntry;
-import io.berrys.mesh.coordinator.store.ReleaseEntity;
 import io.berrys.mesh.coordinator.store.Transactions;
 import io.berrys.mesh.events.EventCodec;
 import io.berrys.mesh.events.EventType;
@@ -16,9 +15,6 @@ import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.catalog.ReleaseCommand;
 import io.berrys.mesh.events.catalog.ReleasePublished;
-import io.quarkus.panache.common.Page;
-import io.quarkus.panache.common.Parameters;
-import io.quarkus.panache.common.Sort;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -136,39 +132,36 @@ public class ReleaseResource {
         }
         Caller who = caller.get();
         List<String> clauses = new ArrayList<>();
-        Parameters parameters = new Parameters();
+        List<Object> parameters = new ArrayList<>();
         if (environment != null && !who.covers(environment)) {
             return Uni.createFrom().item(CurrentCaller.forbidden(who, "read releases of " + environment));
         }
         if (!who.environments().contains("*")) {
-            clauses.add("environment in :permitted");
-            parameters.and("permitted", List.copyOf(who.environments()));
+            parameters.add(who.environments().toArray(String[]::new));
+            clauses.add("environment = any($" + parameters.size() + ")");
         }
         if (environment != null) {
-            clauses.add("environment = :environment");
-            parameters.and("environment", environment);
+            parameters.add(environment);
+            clauses.add("environment = $" + parameters.size());
         }
         if (service != null) {
-            clauses.add("service = :service");
-            parameters.and("service", service);
+            parameters.add(service);
+            clauses.add("service = $" + parameters.size());
         }
         if (state != null) {
             try {
-                parameters.and(
-                        "state",
+                parameters.add(
                         ReleaseState.valueOf(state.toUpperCase(Locale.ROOT)).name());
             } catch (IllegalArgumentException e) {
                 return Uni.createFrom()
                         .item(ApiError.response(
                                 Response.Status.BAD_REQUEST, "state must be one of " + List.of(ReleaseState.values())));
             }
-            clauses.add("state = :state");
+            clauses.add("state = $" + parameters.size());
         }
-        String query = String.join(" and ", clauses);
+        String where = String.join(" and ", clauses);
         return transactions
-                .inTransaction(() -> ReleaseEntity.<ReleaseEntity>find(query, Sort.descending("createdAt"), parameters)
-                        .page(Page.of(page, size))
-                        .list())
+                .inTransaction(store -> store.page(where, parameters, page, size))
                 .map(releases -> Response.ok(releases.stream()
                                 .map(release -> ReleaseView.of(release, null))
                                 .toList())
@@ -210,25 +203,22 @@ public class ReleaseResource {
                         new ReleaseCommand(parsed, actor, body == null ? null : body.reason()))
                 .releaseId(id)
                 .build();
-        return transactions
-                .inTransaction(() -> ReleaseEntity.<ReleaseEntity>findById(id))
-                .chain(existing -> {
-                    if (existing == null) {
-                        return Uni.createFrom().item(ApiError.response(Response.Status.NOT_FOUND, "no release " + id));
-                    }
-                    if (!who.role().may(parsed) || !who.covers(existing.environment)) {
-                        return Uni.createFrom()
-                                .item(CurrentCaller.forbidden(
-                                        who, parsed.wire() + " releases in " + existing.environment));
-                    }
-                    return orchestrator
-                            .acceptFromApi(event)
-                            .chain(() -> view(id))
-                            .map(updated -> Response.ok(updated).build())
-                            .onFailure(IllegalTransitionException.class)
-                            .recoverWithItem(
-                                    failure -> ApiError.response(Response.Status.CONFLICT, failure.getMessage()));
-                });
+        return transactions.inTransaction(store -> store.release(id)).chain(existing -> {
+            if (existing == null) {
+                return Uni.createFrom().item(ApiError.response(Response.Status.NOT_FOUND, "no release " + id));
+            }
+            String environment = existing.request().environment();
+            if (!who.role().may(parsed) || !who.covers(environment)) {
+                return Uni.createFrom()
+                        .item(CurrentCaller.forbidden(who, parsed.wire() + " releases in " + environment));
+            }
+            return orchestrator
+                    .acceptFromApi(event)
+                    .chain(() -> view(id))
+                    .map(updated -> Response.ok(updated).build())
+                    .onFailure(IllegalTransitionException.class)
+                    .recoverWithItem(failure -> ApiError.response(Response.Status.CONFLICT, failure.getMessage()));
+        });
     }
 
     /**
@@ -275,33 +265,32 @@ public class ReleaseResource {
      * last event of a release that ended carries the terminal state.
      */
     private Uni<Batch> poll(String id, Caller who, AtomicLong lastSeq) {
-        return transactions.inTransaction(() -> EventLogEntry.<EventLogEntry>list(
-                        "releaseId = ?1 and seq > ?2 order by seq", id, lastSeq.get())
-                .chain(events -> ReleaseEntity.<ReleaseEntity>findById(id).chain(release -> {
+        return transactions.inTransaction(store -> store.eventsOf(id, lastSeq.get())
+                .chain(events -> store.release(id).chain(release -> {
                     if (release == null) {
                         return Uni.createFrom().failure(new NotFoundException("no release " + id));
                     }
-                    if (!who.covers(release.environment)) {
+                    String environment = release.request().environment();
+                    if (!who.covers(environment)) {
                         return Uni.createFrom()
                                 .failure(new ForbiddenException(
-                                        "token '" + who.name() + "' may not read releases of " + release.environment));
+                                        "token '" + who.name() + "' may not read releases of " + environment));
                     }
                     List<Progress> items = new ArrayList<>();
                     for (EventLogEntry event : events) {
-                        lastSeq.set(event.seq);
+                        lastSeq.set(event.seq());
                         items.add(new Progress(
-                                event.seq,
-                                event.eventId,
-                                event.type,
-                                event.source,
-                                event.eventTime,
-                                release.state,
-                                release.reason,
-                                said(event.fields)));
+                                event.seq(),
+                                event.eventId(),
+                                event.type(),
+                                event.source(),
+                                event.eventTime(),
+                                release.state().name(),
+                                release.reason(),
+                                said(event.fields())));
                     }
                     return Uni.createFrom()
-                            .item(new Batch(
-                                    items, ReleaseState.valueOf(release.state).isTerminal()));
+                            .item(new Batch(items, release.state().isTerminal()));
                 })));
     }
 
@@ -322,14 +311,12 @@ public class ReleaseResource {
     }
 
     private Uni<ReleaseView> view(String id) {
-        return transactions.inTransaction(() -> ReleaseEntity.<ReleaseEntity>findById(id)
-                .chain(release -> {
-                    if (release == null) {
-                        return Uni.createFrom().nullItem();
-                    }
-                    return EventLogEntry.<EventLogEntry>list("releaseId = ?1 order by seq", id)
-                            .map(events -> ReleaseView.of(release, events));
-                }));
+        return transactions.inTransaction(store -> store.release(id).chain(release -> {
+            if (release == null) {
+                return Uni.createFrom().nullItem();
+            }
+            return store.eventsOf(id, 0).map(events -> ReleaseView.of(release, events));
+        }));
     }
 
     private static String digest(String key) {

@@ -1,8 +1,8 @@
 package io.berrys.mesh.coordinator.api;
 
+import io.berrys.mesh.coordinator.release.Release;
+import io.berrys.mesh.coordinator.release.StageRun;
 import io.berrys.mesh.coordinator.store.EventLogEntry;
-import io.berrys.mesh.coordinator.store.ReleaseEntity;
-import io.berrys.mesh.coordinator.store.StageEntity;
 import java.time.Instant;
 import java.util.List;
 
@@ -30,38 +30,38 @@ public record ReleaseView(
             Instant startedAt,
             Instant finishedAt,
             String message) {
-        static StageView of(StageEntity stage) {
+        static StageView of(StageRun stage) {
             return new StageView(
-                    stage.position,
-                    stage.task,
-                    stage.status,
-                    stage.attempt,
-                    stage.triggeredAt,
-                    stage.startedAt,
-                    stage.finishedAt,
-                    stage.message);
+                    stage.position(),
+                    stage.task().id(),
+                    stage.status().name(),
+                    stage.attempt(),
+                    stage.triggeredAt(),
+                    stage.startedAt(),
+                    stage.finishedAt(),
+                    stage.message());
         }
     }
 
     public record EventView(String eventId, String type, String source, Instant time, Instant recordedAt) {
         static EventView of(EventLogEntry entry) {
-            return new EventView(entry.eventId, entry.type, entry.source, entry.eventTime, entry.recordedAt);
+            return new EventView(entry.eventId(), entry.type(), entry.source(), entry.eventTime(), entry.recordedAt());
         }
     }
 
-    static ReleaseView of(ReleaseEntity release, List<EventLogEntry> events) {
+    static ReleaseView of(Release release, List<EventLogEntry> events) {
         return new ReleaseView(
-                release.id,
-                release.environment,
-                release.service,
-                release.version,
-                release.image,
-                release.state,
-                release.reason,
-                release.requestedBy,
-                release.createdAt,
-                release.updatedAt,
-                release.stages.stream().map(StageView::of).toList(),
+                release.id(),
+                release.request().environment(),
+                release.request().service(),
+                release.request().version(),
+                release.request().image(),
+                release.state().name(),
+                release.reason(),
+                release.request().requestedBy(),
+                release.createdAt(),
+                release.updatedAt(),
+                release.stages().stream().map(StageView::of).toList(),
                 events == null ? null : events.stream().map(EventView::of).toList());
     }
 }

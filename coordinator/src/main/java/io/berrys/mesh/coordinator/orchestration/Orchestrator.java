@@ -10,11 +10,10 @@ import io.berrys.mesh.coordinator.release.Release;
 import io.berrys.mesh.coordinator.release.ReleaseState;
 import io.berrys.mesh.coordinator.release.StageRun;
 import io.berrys.mesh.coordinator.store.AuditEntry;
+import io.berrys.mesh.coordinator.store.ConcurrentUpdateException;
 import io.berrys.mesh.coordinator.store.EventLogEntry;
 import io.berrys.mesh.coordinator.store.OutboxEntry;
-import io.berrys.mesh.coordinator.store.ReleaseEntity;
-import io.berrys.mesh.coordinator.store.ReleaseMapper;
-import io.berrys.mesh.coordinator.store.StageEntity;
+import io.berrys.mesh.coordinator.store.StoreTransaction;
 import io.berrys.mesh.coordinator.store.Transactions;
 import io.berrys.mesh.events.EventCodec;
 import io.berrys.mesh.events.EventSchema;
@@ -28,12 +27,9 @@ import io.berrys.mesh.events.catalog.ReleasePublished;
 import io.berrys.mesh.events.catalog.TaskFinished;
 import io.berrys.mesh.events.catalog.TaskProgressed;
 import io.cloudevents.CloudEvent;
-import io.quarkus.hibernate.reactive.panache.Panache;
-import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.OptimisticLockException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -47,9 +43,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
-import org.hibernate.FlushMode;
-import org.hibernate.StaleStateException;
+import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
@@ -84,7 +78,7 @@ public class Orchestrator {
         }
     }
 
-    /** The most events one group transaction applies; larger groups spend more on checking the session. */
+    /** The most events one group transaction applies; larger groups hold their releases' rows locked longer. */
     static final int GROUP_LIMIT = 64;
     /** Group writers per replica: each waits on PostgreSQL round trips, so several keep it busy. */
     static final int LANES = 4;
@@ -151,7 +145,7 @@ public class Orchestrator {
             return applyAlone(home, group.get(0));
         }
         List<CloudEvent> events = group.stream().map(Pending::event).toList();
-        return retryingConflicts(home, () -> applyAll(events, Work.live(false)))
+        return retryingConflicts(home, store -> applyAll(store, events, Work.live(false)))
                 .onItem()
                 .transformToUni(relay::publish)
                 .invoke(() -> group.forEach(entry -> entry.applied().complete(null)))
@@ -169,7 +163,7 @@ public class Orchestrator {
 
     /** Never fails: the outcome goes to the event's caller. */
     private Uni<Void> applyAlone(Context home, Pending entry) {
-        return retryingConflicts(home, () -> apply(entry.event(), Work.live(false)))
+        return retryingConflicts(home, store -> apply(store, entry.event(), Work.live(false)))
                 .onItem()
                 .transformToUni(relay::publish)
                 .onItemOrFailure()
@@ -185,16 +179,15 @@ public class Orchestrator {
     }
 
     /**
-     * The events of a group in one transaction: one query finds those already logged, one loads every release they
-     * name (with its stages) into the session, then each is logged and decided in order.
+     * The events of a group in one transaction: one query finds those already logged, two read every release they
+     * name (with its stages), then each is logged and decided in order.
      */
-    private Uni<List<OutboxEntry>> applyAll(List<CloudEvent> events, Work work) {
+    private Uni<List<OutboxEntry>> applyAll(StoreTransaction store, List<CloudEvent> events, Work work) {
         List<String> eventIds =
                 events.stream().map(CloudEvent::getId).distinct().toList();
-        return EventLogEntry.<EventLogEntry>list("eventId in ?1", eventIds)
+        return store.loggedAmong(eventIds)
                 .chain(logged -> {
-                    Set<String> seen = new HashSet<>();
-                    logged.forEach(entry -> seen.add(entry.eventId));
+                    Set<String> seen = new HashSet<>(logged);
                     List<CloudEvent> fresh = new ArrayList<>();
                     for (CloudEvent event : events) {
                         if (seen.add(event.getId())) {
@@ -204,14 +197,13 @@ public class Orchestrator {
                     Set<String> releaseIds = new HashSet<>();
                     fresh.forEach(event ->
                             Optional.ofNullable(Events.releaseId(event)).ifPresent(releaseIds::add));
-                    Uni<?> loadReleases = releaseIds.isEmpty()
-                            ? Uni.createFrom().voidItem()
-                            : ReleaseEntity.list(
-                                    "from ReleaseEntity r left join fetch r.stages where r.id in ?1", releaseIds);
-                    return loadReleases.chain(() -> {
+                    return store.prefetch(releaseIds).chain(() -> {
                         Uni<Void> chain = Uni.createFrom().voidItem();
                         for (CloudEvent event : fresh) {
-                            chain = chain.chain(() -> log(event).chain(() -> decide(event, work)));
+                            chain = chain.chain(() -> {
+                                log(store, event);
+                                return decide(store, event, work);
+                            });
                         }
                         return chain;
                     });
@@ -233,13 +225,13 @@ public class Orchestrator {
     }
 
     private Uni<Boolean> acceptAndPublish(CloudEvent event, boolean strict) {
-        return retryingConflicts(() -> {
+        return retryingConflicts(store -> {
                     Work work = Work.live(strict);
-                    return apply(event, work).chain(out -> {
-                        if (out == ALREADY_APPLIED) {
-                            return Uni.createFrom().item(out);
+                    return apply(store, event, work).map(out -> {
+                        if (out != ALREADY_APPLIED) {
+                            outbox(store, event, work);
                         }
-                        return outbox(event, work).replaceWith(work.out());
+                        return out;
                     });
                 })
                 .onItem()
@@ -257,20 +249,17 @@ public class Orchestrator {
      * are not events; a release they let go is re-admitted by the next sweep.
      */
     public Uni<Rebuilt> rebuildProjections() {
-        return transactions.inTransaction(() -> Panache.getSession()
-                .chain(session -> session.createNativeQuery("lock table releases in exclusive mode")
-                        .executeUpdate())
-                .chain(() -> StageEntity.deleteAll())
-                .chain(() -> ReleaseEntity.deleteAll())
-                .chain(() -> EventLogEntry.<EventLogEntry>list("order by seq"))
+        return transactions.inTransaction(store -> store.lockAndClearProjections()
+                .chain(store::eventLog)
                 .chain(events -> {
                     Uni<Void> chain = Uni.createFrom().voidItem();
                     for (EventLogEntry entry : events) {
                         CloudEvent event =
-                                EventCodec.fromFields(OutboxRelay.fields(entry.fields), EventSchema.MAX_ENTRY_BYTES);
-                        chain = chain.chain(() -> decide(event, Work.replay(entry.recordedAt)));
+                                EventCodec.fromFields(OutboxRelay.fields(entry.fields()), EventSchema.MAX_ENTRY_BYTES);
+                        chain = chain.chain(() -> decide(store, event, Work.replay(entry.recordedAt())));
                     }
-                    return chain.chain(() -> ReleaseEntity.count())
+                    return chain.chain(store::flush)
+                            .chain(() -> store.countReleases())
                             .map(releases -> new Rebuilt(events.size(), releases));
                 }));
     }
@@ -293,11 +282,11 @@ public class Orchestrator {
      * One transaction, tried again when a concurrent writer (another replica, another copy of the channel) won:
      * each attempt starts from what is committed, with a new {@link Work}.
      */
-    private <T> Uni<T> retryingConflicts(Supplier<Uni<T>> work) {
+    private <T> Uni<T> retryingConflicts(Function<StoreTransaction, Uni<T>> work) {
         return retryingConflicts(null, work);
     }
 
-    private <T> Uni<T> retryingConflicts(Context home, Supplier<Uni<T>> work) {
+    private <T> Uni<T> retryingConflicts(Context home, Function<StoreTransaction, Uni<T>> work) {
         return (home == null ? transactions.inTransaction(work) : transactions.inTransaction(home, work))
                 .onFailure(Orchestrator::isConflict)
                 .retry()
@@ -307,7 +296,7 @@ public class Orchestrator {
 
     private static boolean isConflict(Throwable failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof OptimisticLockException || cause instanceof StaleStateException) {
+            if (cause instanceof ConcurrentUpdateException) {
                 return true;
             }
             String message = String.valueOf(cause.getMessage());
@@ -319,44 +308,34 @@ public class Orchestrator {
         return false;
     }
 
-    private Uni<List<OutboxEntry>> apply(CloudEvent event, Work work) {
-        return EventLogEntry.count("eventId", event.getId()).chain(seen -> {
-            if (seen > 0) {
+    private Uni<List<OutboxEntry>> apply(StoreTransaction store, CloudEvent event, Work work) {
+        return store.loggedAmong(List.of(event.getId())).chain(seen -> {
+            if (!seen.isEmpty()) {
                 LOG.debugf("Event %s already applied; ignoring the redelivery", event.getId());
                 return Uni.createFrom().item(ALREADY_APPLIED);
             }
-            return log(event).chain(() -> decide(event, work)).replaceWith(work.out());
+            log(store, event);
+            return decide(store, event, work).replaceWith(work.out());
         });
     }
 
-    private Uni<Void> log(CloudEvent event) {
-        EventLogEntry entry = new EventLogEntry();
-        entry.eventId = event.getId();
-        entry.type = event.getType();
-        entry.source = event.getSource().toString();
-        entry.releaseId = Events.releaseId(event);
-        entry.subject = event.getSubject();
-        entry.eventTime = event.getTime() == null ? null : event.getTime().toInstant();
-        entry.fields = OutboxRelay.json(EventCodec.toFields(event));
-        entry.recordedAt = Instant.now();
-        return insertDetached(entry);
+    private static void log(StoreTransaction store, CloudEvent event) {
+        store.log(new EventLogEntry(
+                0,
+                event.getId(),
+                event.getType(),
+                event.getSource().toString(),
+                Events.releaseId(event),
+                event.getSubject(),
+                event.getTime() == null ? null : event.getTime().toInstant(),
+                OutboxRelay.json(EventCodec.toFields(event)),
+                Instant.now()));
     }
 
-    /**
-     * Inserts a row the session need not watch (log, outbox, audit: never changed here afterwards). Every flush
-     * walks the entities a session holds, and a group would otherwise carry hundreds of these.
-     */
-    private static Uni<Void> insertDetached(PanacheEntityBase entity) {
-        return entity.persist()
-                .chain(ignored -> Panache.getSession())
-                .invoke(session -> session.detach(entity))
-                .replaceWithVoid();
-    }
-
-    private Uni<Void> decide(CloudEvent event, Work work) {
+    private Uni<Void> decide(StoreTransaction store, CloudEvent event, Work work) {
         EventType type = EventType.parse(event.getType());
         if (EventType.RELEASE_PUBLISHED.equals(type.value())) {
-            return publish(event, work);
+            return publish(store, event, work);
         }
         String releaseId = Events.releaseId(event);
         if (releaseId == null) {
@@ -364,14 +343,17 @@ public class Orchestrator {
         }
         if (EventType.RELEASE_COMMAND.equals(type.value())) {
             ReleaseCommand command = Events.payload(event, ReleaseCommand.class);
-            return onRelease(releaseId, work, (release, pipeline, now) -> {
+            return onRelease(store, releaseId, work, (release, pipeline, now) -> {
+                        // Decided first: a refused command is audited as refused, below, and only that way.
+                        List<Effect> effects = release.command(command.command(), command.requestedBy(), pipeline, now);
                         audit(
+                                store,
                                 work,
                                 releaseId,
                                 command.requestedBy(),
                                 command.command().wire(),
                                 command.reason());
-                        return release.command(command.command(), command.requestedBy(), pipeline, now);
+                        return effects;
                     })
                     .onFailure(IllegalTransitionException.class)
                     .recoverWithUni(failure -> {
@@ -379,12 +361,14 @@ public class Orchestrator {
                             return Uni.createFrom().failure(failure);
                         }
                         LOG.warnf("Release %s: command refused: %s", releaseId, failure.getMessage());
-                        return audit(
+                        audit(
+                                store,
                                 work,
                                 releaseId,
                                 command.requestedBy(),
                                 "refused " + command.command().wire(),
                                 failure.getMessage());
+                        return Uni.createFrom().voidItem();
                     });
         }
         if (!type.isTaskEvent() || type.phase() == Phase.TRIGGERED) {
@@ -397,6 +381,7 @@ public class Orchestrator {
             }
             TaskFinished finished = Events.payload(event, TaskFinished.class);
             return onRelease(
+                    store,
                     releaseId,
                     work,
                     (release, pipeline, now) ->
@@ -404,10 +389,11 @@ public class Orchestrator {
         }
         return switch (type.phase()) {
             case STARTED ->
-                onRelease(releaseId, work, (release, pipeline, now) -> release.stageStarted(triggeredId, now));
+                onRelease(store, releaseId, work, (release, pipeline, now) -> release.stageStarted(triggeredId, now));
             case PROGRESSED -> {
                 TaskProgressed progressed = Events.payload(event, TaskProgressed.class);
                 yield onRelease(
+                        store,
                         releaseId,
                         work,
                         (release, pipeline, now) -> release.stageProgressed(triggeredId, progressed.step(), now));
@@ -415,6 +401,7 @@ public class Orchestrator {
             case FINISHED -> {
                 TaskFinished finished = Events.payload(event, TaskFinished.class);
                 yield onRelease(
+                        store,
                         releaseId,
                         work,
                         (release, pipeline, now) -> release.stageFinished(
@@ -424,7 +411,7 @@ public class Orchestrator {
         };
     }
 
-    private Uni<Void> publish(CloudEvent event, Work work) {
+    private Uni<Void> publish(StoreTransaction store, CloudEvent event, Work work) {
         ReleasePublished request = Events.payload(event, ReleasePublished.class);
         String releaseId = Optional.ofNullable(Events.releaseId(event)).orElse(event.getId());
         Optional<Pipeline> pipeline = pipelines.forEnvironment(request.environment());
@@ -447,70 +434,55 @@ public class Orchestrator {
             throw new MalformedEventException("release " + releaseId + " not created: " + String.join("; ", problems));
         }
         Instant now = work.now();
-        return lockSlot(request.environment(), request.service())
-                .chain(() -> ReleaseEntity.<ReleaseEntity>findById(releaseId))
+        return lockSlot(store, request.environment(), request.service())
+                .chain(() -> store.release(releaseId))
                 .chain(existing -> {
                     if (existing != null) {
                         return Uni.createFrom().voidItem();
                     }
                     Release release = Release.publish(releaseId, request, pipeline.get(), now);
-                    return supersedeQueued(request, releaseId, now, work)
-                            .chain(() -> ReleaseMapper.write(release, pipeline.get(), new ReleaseEntity())
-                                    .persist())
-                            .chain(() -> audit(
-                                    work,
-                                    releaseId,
-                                    request.requestedBy() == null ? "unknown" : request.requestedBy(),
-                                    "publish",
-                                    request.service() + " " + request.version() + " to " + request.environment()))
-                            .chain(() -> admitNext(request.environment(), request.service(), work));
+                    return supersedeQueued(store, request, releaseId, now, work).chain(() -> {
+                        store.add(release, pipeline.get());
+                        audit(
+                                store,
+                                work,
+                                releaseId,
+                                request.requestedBy() == null ? "unknown" : request.requestedBy(),
+                                "publish",
+                                request.service() + " " + request.version() + " to " + request.environment());
+                        return admitNext(store, request.environment(), request.service(), work);
+                    });
                 });
     }
 
-    private Uni<Void> supersedeQueued(ReleasePublished request, String newerId, Instant now, Work work) {
+    private Uni<Void> supersedeQueued(
+            StoreTransaction store, ReleasePublished request, String newerId, Instant now, Work work) {
         if (!config.supersedeQueued()) {
             return Uni.createFrom().voidItem();
         }
-        return ReleaseEntity.<ReleaseEntity>list(
-                        "environment = ?1 and service = ?2 and state = ?3",
-                        request.environment(),
-                        request.service(),
-                        ReleaseState.QUEUED.name())
-                .chain(queued -> {
-                    Uni<Void> chain = Uni.createFrom().voidItem();
-                    for (ReleaseEntity entity : queued) {
-                        Release older = ReleaseMapper.toDomain(entity);
+        return store.queued(request.environment(), request.service(), ReleaseState.QUEUED.name())
+                .invoke(queued -> {
+                    for (Release older : queued) {
                         older.supersede(newerId, now);
-                        ReleaseMapper.write(older, pipelineOf(older), entity);
-                        chain = chain.chain(
-                                () -> audit(work, older.id(), "coordinator", "superseded", "by " + newerId));
+                        store.changed(older, pipelineOf(older));
+                        audit(store, work, older.id(), "coordinator", "superseded", "by " + newerId);
                     }
-                    return chain;
-                });
+                })
+                .replaceWithVoid();
     }
 
     /** If nothing holds the (environment, service) slot, the oldest queued release takes it. */
-    private Uni<Void> admitNext(String environment, String service, Work work) {
-        return lockSlot(environment, service)
-                // One query, so one flush of the session: each flush walks every entity the session holds.
-                .chain(() -> ReleaseEntity.<ReleaseEntity>find(
-                                "environment = ?1 and service = ?2 and state = ?3 and not exists (select 1 from ReleaseEntity a"
-                                        + " where a.environment = ?1 and a.service = ?2 and a.state in ?4)"
-                                        + " order by createdAt",
-                                environment,
-                                service,
-                                ReleaseState.QUEUED.name(),
-                                ACTIVE_STATES)
-                        .<ReleaseEntity>firstResult())
-                .chain((ReleaseEntity next) -> {
+    private Uni<Void> admitNext(StoreTransaction store, String environment, String service, Work work) {
+        return lockSlot(store, environment, service)
+                .chain(() -> store.nextAdmissible(environment, service, ReleaseState.QUEUED.name(), ACTIVE_STATES))
+                .chain(next -> {
                     if (next == null) {
                         return Uni.createFrom().voidItem();
                     }
-                    Release release = ReleaseMapper.toDomain(next);
-                    Pipeline pipeline = pipelineOf(release);
-                    List<Effect> effects = release.admit(pipeline, work.now());
-                    ReleaseMapper.write(release, pipeline, next);
-                    return carryOut(release, effects, work);
+                    Pipeline pipeline = pipelineOf(next);
+                    List<Effect> effects = next.admit(pipeline, work.now());
+                    store.changed(next, pipeline);
+                    return carryOut(store, next, effects, work);
                 });
     }
 
@@ -519,30 +491,29 @@ public class Orchestrator {
         List<Effect> apply(Release release, Pipeline pipeline, Instant now);
     }
 
-    /** Loads the release, applies the decision, writes it back (version-checked) and carries out the effects. */
-    Uni<Void> onRelease(String releaseId, Work work, Decision decision) {
-        return ReleaseEntity.<ReleaseEntity>findById(releaseId).chain(entity -> {
-            if (entity == null) {
+    /** Reads the release, applies the decision, marks it for writing (version-checked) and carries out the effects. */
+    Uni<Void> onRelease(StoreTransaction store, String releaseId, Work work, Decision decision) {
+        return store.release(releaseId).chain(release -> {
+            if (release == null) {
                 LOG.debugf("Event for unknown release %s; recorded only", releaseId);
                 return Uni.createFrom().voidItem();
             }
-            Release release = ReleaseMapper.toDomain(entity);
             Pipeline pipeline = pipelineOf(release);
             List<Effect> effects = decision.apply(release, pipeline, work.now());
-            ReleaseMapper.write(release, pipeline, entity);
-            return carryOut(release, effects, work);
+            store.changed(release, pipeline);
+            return carryOut(store, release, effects, work);
         });
     }
 
-    private Uni<Void> carryOut(Release release, List<Effect> effects, Work work) {
+    private Uni<Void> carryOut(StoreTransaction store, Release release, List<Effect> effects, Work work) {
         Uni<Void> chain = Uni.createFrom().voidItem();
         for (Effect effect : effects) {
-            chain = chain.chain(() -> carryOut(release, effect, work));
+            chain = chain.chain(() -> carryOut(store, release, effect, work));
         }
         return chain;
     }
 
-    private Uni<Void> carryOut(Release release, Effect effect, Work work) {
+    private Uni<Void> carryOut(StoreTransaction store, Release release, Effect effect, Work work) {
         if (effect instanceof Effect.TriggerStage trigger) {
             StageRun stage = release.stages().get(trigger.position());
             LOG.debugf(
@@ -552,21 +523,25 @@ public class Orchestrator {
                     release.request().version(),
                     release.request().environment(),
                     stage.task().id());
-            return outbox(
+            outbox(
+                    store,
                     StageCommands.trigger(
                             release,
                             stage,
                             pipelines.backupVerify(release.request().environment())),
                     work);
+            return Uni.createFrom().voidItem();
         }
         if (effect instanceof Effect.TriggerRollback rollback) {
             if (!work.replay()) {
                 LOG.warnf("Release %s: rolling back: %s", release.id(), rollback.reason());
             }
-            return outbox(StageCommands.rollback(release, rollback.eventId(), rollback.reason()), work);
+            outbox(store, StageCommands.rollback(release, rollback.eventId(), rollback.reason()), work);
+            return Uni.createFrom().voidItem();
         }
         if (effect instanceof Effect.AnnounceWindow window) {
-            return outbox(StageCommands.announcement(release, window.opening(), window.closing()), work);
+            outbox(store, StageCommands.announcement(release, window.opening(), window.closing()), work);
+            return Uni.createFrom().voidItem();
         }
         Logger.Level level = work.replay() ? Logger.Level.DEBUG : Logger.Level.INFO;
         LOG.logf(
@@ -575,44 +550,29 @@ public class Orchestrator {
                 release.id(),
                 release.state(),
                 release.reason() == null ? "" : ": " + release.reason());
-        return admitNext(release.request().environment(), release.request().service(), work);
+        return admitNext(
+                store, release.request().environment(), release.request().service(), work);
     }
 
-    Uni<Void> outbox(CloudEvent event, Work work) {
+    static void outbox(StoreTransaction store, CloudEvent event, Work work) {
         if (work.replay()) {
-            return Uni.createFrom().voidItem();
+            return;
         }
-        OutboxEntry entry = new OutboxEntry();
-        entry.eventId = event.getId();
-        entry.fields = OutboxRelay.json(EventCodec.toFields(event));
-        entry.createdAt = Instant.now();
+        OutboxEntry entry = new OutboxEntry(event.getId(), OutboxRelay.json(EventCodec.toFields(event)), Instant.now());
         work.out().add(entry);
-        return insertDetached(entry);
+        store.outbox(entry);
     }
 
-    private Uni<Void> audit(Work work, String releaseId, String actor, String action, String detail) {
-        if (work.replay()) {
-            return Uni.createFrom().voidItem();
+    private static void audit(
+            StoreTransaction store, Work work, String releaseId, String actor, String action, String detail) {
+        if (!work.replay()) {
+            store.audit(new AuditEntry(releaseId, actor, action, detail, Instant.now()));
         }
-        AuditEntry entry = new AuditEntry();
-        entry.releaseId = releaseId;
-        entry.actor = actor;
-        entry.action = action;
-        entry.detail = detail;
-        entry.at = Instant.now();
-        return insertDetached(entry);
     }
 
     /** Serialises the transactions that fill or free one (environment, service) slot, across replicas. */
-    private Uni<Void> lockSlot(String environment, String service) {
-        return Panache.getSession()
-                .chain(session -> session.createNativeQuery(
-                                "select 1 from (select pg_advisory_xact_lock(hashtext(?1))) as locked", Integer.class)
-                        .setParameter(1, environment + "/" + service)
-                        // Taking a lock reads no table: nothing needs flushing first.
-                        .setFlushMode(FlushMode.MANUAL)
-                        .getSingleResult())
-                .replaceWithVoid();
+    private static Uni<Void> lockSlot(StoreTransaction store, String environment, String service) {
+        return store.lockSlot(environment + "/" + service);
     }
 
     Pipeline pipelineOf(Release release) {

@@ -35,6 +35,7 @@ public class OutboxRelay {
     private static final TypeReference<Map<String, String>> FIELDS = new TypeReference<>() {};
     static final Duration RESEND_AFTER = Duration.ofSeconds(3);
     private static final int MARK_LIMIT = 1_000;
+    private static final int RESEND_LIMIT = 500;
 
     private final Emitter<CloudEvent> commands;
     private final Transactions transactions;
@@ -51,24 +52,24 @@ public class OutboxRelay {
         if (entries.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        List<CompletableFuture<Long>> written = new ArrayList<>(entries.size());
+        List<CompletableFuture<String>> written = new ArrayList<>(entries.size());
         for (OutboxEntry entry : entries) {
-            CompletableFuture<Long> done = new CompletableFuture<>();
+            CompletableFuture<String> done = new CompletableFuture<>();
             written.add(done);
-            CloudEvent event = EventCodec.fromFields(fields(entry.fields), EventSchema.MAX_ENTRY_BYTES);
+            CloudEvent event = EventCodec.fromFields(fields(entry.fields()), EventSchema.MAX_ENTRY_BYTES);
             commands.send(Message.of(event)
                     .withAck(() -> {
-                        done.complete(entry.id);
+                        done.complete(entry.eventId());
                         return CompletableFuture.completedFuture(null);
                     })
                     .withNack(failure -> {
-                        LOG.warnf("Event %s stays in the outbox: %s", entry.eventId, failure.getMessage());
+                        LOG.warnf("Event %s stays in the outbox: %s", entry.eventId(), failure.getMessage());
                         done.complete(null);
                         return CompletableFuture.completedFuture(null);
                     }));
         }
         CompletableFuture.allOf(written.toArray(CompletableFuture[]::new)).thenAccept(ignored -> {
-            List<Long> ids = written.stream()
+            List<String> ids = written.stream()
                     .map(CompletableFuture::join)
                     .filter(id -> id != null)
                     .toList();
@@ -80,7 +81,7 @@ public class OutboxRelay {
         return Uni.createFrom().voidItem();
     }
 
-    private final Queue<Long> sentIds = new ConcurrentLinkedQueue<>();
+    private final Queue<String> sentIds = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean marking = new AtomicBoolean();
 
     /**
@@ -91,8 +92,8 @@ public class OutboxRelay {
         if (!marking.compareAndSet(false, true)) {
             return;
         }
-        List<Long> ids = new ArrayList<>();
-        for (Long id; ids.size() < MARK_LIMIT && (id = sentIds.poll()) != null; ) {
+        List<String> ids = new ArrayList<>();
+        for (String id; ids.size() < MARK_LIMIT && (id = sentIds.poll()) != null; ) {
             ids.add(id);
         }
         if (ids.isEmpty()) {
@@ -103,7 +104,7 @@ public class OutboxRelay {
             return;
         }
         transactions
-                .inTransaction(() -> OutboxEntry.update("sentAt = ?1 where id in ?2", Instant.now(), ids))
+                .inTransaction(store -> store.markSent(ids, Instant.now()))
                 .subscribe()
                 .with(count -> markedSent(), failure -> {
                     LOG.debugf("Marking sent failed: %s", failure);
@@ -119,11 +120,7 @@ public class OutboxRelay {
     /** Entries older than a few seconds and still unsent: their first send was lost with a crash or a Redis outage. */
     public Uni<Void> resendStale() {
         return transactions
-                .inTransaction(() -> OutboxEntry.<OutboxEntry>find(
-                                "sentAt is null and createdAt < ?1 order by id",
-                                Instant.now().minus(RESEND_AFTER))
-                        .page(0, 500)
-                        .list())
+                .inTransaction(store -> store.unsent(Instant.now().minus(RESEND_AFTER), RESEND_LIMIT))
                 .chain(stale -> {
                     if (!stale.isEmpty()) {
                         LOG.infof("Re-sending %d outbox events left unsent", stale.size());

@@ -4,8 +4,6 @@ import io.berrys.mesh.coordinator.pipeline.CoordinatorConfig;
 import io.berrys.mesh.coordinator.pipeline.Pipelines;
 import io.berrys.mesh.coordinator.release.Release;
 import io.berrys.mesh.coordinator.release.ReleaseState;
-import io.berrys.mesh.coordinator.store.ReleaseEntity;
-import io.berrys.mesh.coordinator.store.ReleaseMapper;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.catalog.TaskFinished;
 import io.cloudevents.CloudEvent;
@@ -94,8 +92,7 @@ public class Sweeper {
         // of live releases, loading them all every second would be the coordinator's main work.
         return orchestrator
                 .transactions()
-                .inTransaction(() -> ReleaseEntity.<ReleaseEntity>list(
-                        "from ReleaseEntity r left join fetch r.stages where r.stageDeadline < ?1", now))
+                .inTransaction(store -> store.overdueStages(now))
                 .invoke(candidates -> overdue.set(candidates.size()))
                 .chain(candidates -> failOverdue(
                         candidates,
@@ -111,10 +108,8 @@ public class Sweeper {
         }
         return orchestrator
                 .transactions()
-                .inTransaction(() -> ReleaseEntity.<ReleaseEntity>list(
-                        "state = ?1 and updatedAt < ?2",
-                        ReleaseState.ROLLING_BACK.name(),
-                        now.minus(pipelines.shortestTotal())))
+                .inTransaction(store ->
+                        store.unchangedSince(ReleaseState.ROLLING_BACK.name(), now.minus(pipelines.shortestTotal())))
                 .chain(candidates -> failOverdue(
                         candidates,
                         release -> release.overdueRollback(orchestrator.pipelineOf(release), now)
@@ -122,10 +117,9 @@ public class Sweeper {
     }
 
     /** Applies, one after the other, the failure each overdue release gets in its silent owner's place. */
-    private Uni<Void> failOverdue(List<ReleaseEntity> candidates, Function<Release, Optional<CloudEvent>> overdue) {
+    private Uni<Void> failOverdue(List<Release> candidates, Function<Release, Optional<CloudEvent>> overdue) {
         List<CloudEvent> failures = new ArrayList<>();
-        for (ReleaseEntity entity : candidates) {
-            Release release = ReleaseMapper.toDomain(entity);
+        for (Release release : candidates) {
             overdue.apply(release).ifPresent(failure -> {
                 TaskFinished finished = Events.payload(failure, TaskFinished.class);
                 LOG.warnf("Release %s: %s", release.id(), finished.message());
@@ -145,11 +139,11 @@ public class Sweeper {
         Instant now = Instant.now();
         return orchestrator
                 .transactions()
-                .inTransaction(() -> ReleaseEntity.<ReleaseEntity>list("state", ReleaseState.WAITING_WINDOW.name()))
+                .inTransaction(store -> store.inState(ReleaseState.WAITING_WINDOW.name()))
                 .chain(waiting -> Multi.createFrom()
                         .iterable(waiting)
                         .onItem()
-                        .transformToUniAndConcatenate(entity -> windowTick(entity.id, now))
+                        .transformToUniAndConcatenate(release -> windowTick(release.id(), now))
                         .collect()
                         .last()
                         .replaceWithVoid());
@@ -159,7 +153,8 @@ public class Sweeper {
         Orchestrator.Work work = Orchestrator.Work.live(false);
         return orchestrator
                 .transactions()
-                .inTransaction(() -> orchestrator.onRelease(
+                .inTransaction(store -> orchestrator.onRelease(
+                        store,
                         releaseId,
                         work,
                         (release, pipeline, at) -> release.windowTick(pipeline, orchestrator.announcementLead(), now)))

@@ -1,0 +1,454 @@
+package io.berrys.mesh.coordinator.store;
+
+import static io.berrys.mesh.coordinator.store.ReleaseMapper.RELEASE_COLUMNS;
+import static io.berrys.mesh.coordinator.store.ReleaseMapper.STAGE_COLUMNS;
+import static io.berrys.mesh.coordinator.store.ReleaseMapper.instant;
+import static io.berrys.mesh.coordinator.store.ReleaseMapper.timestamp;
+
+import io.berrys.mesh.coordinator.pipeline.Pipeline;
+import io.berrys.mesh.coordinator.release.Release;
+import io.berrys.mesh.coordinator.store.ReleaseMapper.ReleaseRow;
+import io.berrys.mesh.coordinator.store.ReleaseMapper.StageRow;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One transaction on the release store. A release read here is read once: asking again returns the same object, so
+ * several events of a group change one release in turn. Changed releases are written back, version-checked, before
+ * any query that selects releases by their columns and at the end; log, outbox and audit rows are only ever
+ * inserted, so they are written in batches at the end.
+ */
+public final class StoreTransaction {
+
+    private static final String STAGE_UPSERT = "insert into stages (" + STAGE_COLUMNS + ")"
+            + " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            + " on conflict (release_id, position) do update set task = excluded.task, status = excluded.status,"
+            + " attempt = excluded.attempt, triggered_event_id = excluded.triggered_event_id,"
+            + " triggered_at = excluded.triggered_at, started_at = excluded.started_at,"
+            + " last_activity_at = excluded.last_activity_at, finished_at = excluded.finished_at,"
+            + " message = excluded.message";
+
+    private static final String RELEASE_INSERT = "insert into releases (" + RELEASE_COLUMNS + ") values ($1, $2, $3,"
+            + " $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0)";
+
+    private static final String RELEASE_UPDATE = "update releases set environment = $2, service = $3, version = $4,"
+            + " image = $5, databases = $6, migrations = $7, requires_downtime = $8, requested_by = $9, state = $10,"
+            + " stage_index = $11, traffic_moved = $12, approved = $13, reason = $14, rollbacks = $15,"
+            + " announced_opening = $16, created_at = $17, updated_at = $18, stage_deadline = $19,"
+            + " lock_version = lock_version + 1 where id = $1 and lock_version = $20";
+
+    private static final String EVENT_COLUMNS =
+            "seq, event_id, type, source, release_id, subject, event_time, fields, recorded_at";
+
+    /** A release this transaction read or created, as it was last written, and where a decision left it. */
+    private static final class Tracked {
+        final Release release;
+        /** Null until the release is first written. */
+        Long version;
+
+        ReleaseRow storedRow;
+        List<StageRow> storedStages;
+        Pipeline pipeline;
+
+        Tracked(Release release, Long version, ReleaseRow storedRow, List<StageRow> storedStages) {
+            this.release = release;
+            this.version = version;
+            this.storedRow = storedRow;
+            this.storedStages = storedStages;
+        }
+    }
+
+    private final SqlConnection connection;
+    private final Map<String, Tracked> releases = new LinkedHashMap<>();
+    private final List<EventLogEntry> logged = new ArrayList<>();
+    private final List<OutboxEntry> outbox = new ArrayList<>();
+    private final List<AuditEntry> audit = new ArrayList<>();
+
+    StoreTransaction(SqlConnection connection) {
+        this.connection = connection;
+    }
+
+    // ---- releases
+
+    /** The release, or null when there is none. */
+    public Uni<Release> release(String id) {
+        Tracked known = releases.get(id);
+        if (known != null) {
+            return Uni.createFrom().item(known.release);
+        }
+        return load("id = any($1)", Tuple.of(new String[] {id}), "")
+                .map(found -> found.isEmpty() ? null : found.get(0));
+    }
+
+    /** Reads these releases (with their stages) in two queries, so later lookups find them here. */
+    public Uni<Void> prefetch(Collection<String> ids) {
+        List<String> missing =
+                ids.stream().filter(id -> !releases.containsKey(id)).toList();
+        if (missing.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return load("id = any($1)", Tuple.of(missing.toArray(String[]::new)), "")
+                .replaceWithVoid();
+    }
+
+    /** A new release, inserted at the next write. */
+    public void add(Release release, Pipeline pipeline) {
+        Tracked tracked = new Tracked(release, null, null, List.of());
+        tracked.pipeline = pipeline;
+        releases.put(release.id(), tracked);
+    }
+
+    /**
+     * The release changed (or may have): it is written at the next write, with the stage deadline under
+     * {@code pipeline}. Only what differs from the stored rows is sent.
+     */
+    public void changed(Release release, Pipeline pipeline) {
+        Tracked tracked = releases.get(release.id());
+        if (tracked == null || tracked.release != release) {
+            throw new IllegalStateException("release " + release.id() + " was not read in this transaction");
+        }
+        tracked.pipeline = pipeline;
+    }
+
+    /** The queued releases of one (environment, service) slot. */
+    public Uni<List<Release>> queued(String environment, String service, String queuedState) {
+        return write().chain(() -> load(
+                "environment = $1 and service = $2 and state = $3",
+                Tuple.of(environment, service, queuedState),
+                " order by created_at"));
+    }
+
+    /** The oldest queued release of the slot, if no release of the slot is in one of {@code activeStates}. */
+    public Uni<Release> nextAdmissible(
+            String environment, String service, String queuedState, List<String> activeStates) {
+        return write().chain(() -> load(
+                        "environment = $1 and service = $2 and state = $3 and not exists (select 1 from releases a"
+                                + " where a.environment = $1 and a.service = $2 and a.state = any($4))",
+                        Tuple.of(environment, service, queuedState, activeStates.toArray(String[]::new)),
+                        " order by created_at limit 1"))
+                .map(found -> found.isEmpty() ? null : found.get(0));
+    }
+
+    /** Releases whose open stage fell overdue before {@code now}. */
+    public Uni<List<Release>> overdueStages(Instant now) {
+        return load("stage_deadline < $1", Tuple.of(timestamp(now)), "");
+    }
+
+    /** Releases in {@code state} not changed since {@code before}. */
+    public Uni<List<Release>> unchangedSince(String state, Instant before) {
+        return load("state = $1 and updated_at < $2", Tuple.of(state, timestamp(before)), "");
+    }
+
+    public Uni<List<Release>> inState(String state) {
+        return load("state = $1", Tuple.of(state), " order by created_at");
+    }
+
+    /** One page of releases, newest first; {@code where} uses $1, $2... for {@code parameters}. */
+    public Uni<List<Release>> page(String where, List<Object> parameters, int page, int size) {
+        Tuple tuple = Tuple.tuple();
+        parameters.forEach(tuple::addValue);
+        int limit = parameters.size() + 1;
+        tuple.addValue(size).addValue((long) page * size);
+        return load(
+                where.isEmpty() ? "true" : where,
+                tuple,
+                " order by created_at desc limit $" + limit + " offset $" + (limit + 1));
+    }
+
+    public Uni<Long> countReleases() {
+        return connection
+                .query("select count(*) from releases")
+                .execute()
+                .map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    public Uni<Long> countReleases(String state) {
+        return connection
+                .preparedQuery("select count(*) from releases where state = $1")
+                .execute(Tuple.of(state))
+                .map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    /**
+     * Releases matching {@code where} with their stages, each read once: one this transaction already holds keeps
+     * its object (and the changes a decision made to it; they were written before any such query).
+     */
+    private Uni<List<Release>> load(String where, Tuple parameters, String orderAndLimit) {
+        return connection
+                .preparedQuery("select " + RELEASE_COLUMNS + " from releases where " + where + orderAndLimit)
+                .execute(parameters)
+                .chain(rows -> {
+                    List<Row> found = new ArrayList<>();
+                    rows.forEach(found::add);
+                    List<String> unknown = found.stream()
+                            .map(row -> row.getString("id"))
+                            .filter(id -> !releases.containsKey(id))
+                            .toList();
+                    Uni<Map<String, List<StageRow>>> stages =
+                            unknown.isEmpty() ? Uni.createFrom().item(Map.of()) : stagesOf(unknown);
+                    return stages.map(byRelease -> {
+                        List<Release> result = new ArrayList<>(found.size());
+                        for (Row row : found) {
+                            String id = row.getString("id");
+                            Tracked tracked = releases.get(id);
+                            if (tracked == null) {
+                                ReleaseRow stored = ReleaseRow.of(row);
+                                List<StageRow> storedStages = byRelease.getOrDefault(id, List.of());
+                                tracked = new Tracked(
+                                        ReleaseMapper.toDomain(stored, storedStages),
+                                        row.getLong("lock_version"),
+                                        stored,
+                                        storedStages);
+                                releases.put(id, tracked);
+                            }
+                            result.add(tracked.release);
+                        }
+                        return result;
+                    });
+                });
+    }
+
+    private Uni<Map<String, List<StageRow>>> stagesOf(List<String> releaseIds) {
+        return connection
+                .preparedQuery("select " + STAGE_COLUMNS + " from stages where release_id = any($1)"
+                        + " order by release_id, position")
+                .execute(Tuple.of(releaseIds.toArray(String[]::new)))
+                .map(rows -> {
+                    Map<String, List<StageRow>> byRelease = new HashMap<>();
+                    for (Row row : rows) {
+                        StageRow stage = StageRow.of(row);
+                        byRelease
+                                .computeIfAbsent(stage.releaseId(), id -> new ArrayList<>())
+                                .add(stage);
+                    }
+                    return byRelease;
+                });
+    }
+
+    /**
+     * Writes every changed release: a new one is inserted, a stored one updated only if its version is still the
+     * one read (otherwise {@link ConcurrentUpdateException}, and the caller's retry starts over), and of its
+     * stages only those that differ.
+     */
+    private Uni<Void> write() {
+        List<Tuple> inserts = new ArrayList<>();
+        List<Tuple> updates = new ArrayList<>();
+        List<Tracked> updated = new ArrayList<>();
+        List<Tuple> stageWrites = new ArrayList<>();
+        List<Runnable> afterWrite = new ArrayList<>();
+        for (Tracked tracked : releases.values()) {
+            if (tracked.pipeline == null) {
+                continue;
+            }
+            ReleaseRow row = ReleaseMapper.row(tracked.release, tracked.pipeline);
+            List<StageRow> stages = ReleaseMapper.stageRows(tracked.release);
+            List<StageRow> changedStages = new ArrayList<>();
+            for (StageRow stage : stages) {
+                int position = stage.position();
+                StageRow stored = position < tracked.storedStages.size() ? tracked.storedStages.get(position) : null;
+                if (!stage.equals(stored)) {
+                    changedStages.add(stage);
+                }
+            }
+            if (row.equals(tracked.storedRow) && changedStages.isEmpty()) {
+                continue;
+            }
+            if (tracked.version == null) {
+                inserts.add(row.tuple());
+            } else {
+                // The release row is written for a stage change too: its version guards the stages as well.
+                updates.add(row.tuple().addValue(tracked.version));
+                updated.add(tracked);
+            }
+            changedStages.forEach(stage -> stageWrites.add(stage.tuple()));
+            afterWrite.add(() -> {
+                tracked.version = tracked.version == null ? 0L : tracked.version + 1;
+                tracked.storedRow = row;
+                tracked.storedStages = stages;
+            });
+        }
+        if (inserts.isEmpty() && updates.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return batch(RELEASE_INSERT, inserts)
+                .chain(() -> updates.isEmpty()
+                        ? Uni.createFrom().voidItem()
+                        : connection
+                                .preparedQuery(RELEASE_UPDATE)
+                                .executeBatch(updates)
+                                .invoke(result -> checkVersions(result, updated))
+                                .replaceWithVoid())
+                .chain(() -> batch(STAGE_UPSERT, stageWrites))
+                .invoke(() -> afterWrite.forEach(Runnable::run));
+    }
+
+    private static void checkVersions(RowSet<Row> result, List<Tracked> updated) {
+        RowSet<Row> each = result;
+        for (Tracked tracked : updated) {
+            if (each == null || each.rowCount() != 1) {
+                throw new ConcurrentUpdateException(tracked.release.id(), tracked.version);
+            }
+            each = each.next();
+        }
+    }
+
+    private Uni<Void> batch(String sql, List<Tuple> rows) {
+        if (rows.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return connection.preparedQuery(sql).executeBatch(rows).replaceWithVoid();
+    }
+
+    // ---- the event log, the outbox and the audit trail
+
+    /** Which of these event ids the log already holds. */
+    public Uni<Set<String>> loggedAmong(Collection<String> eventIds) {
+        return connection
+                .preparedQuery("select event_id from event_log where event_id = any($1)")
+                .execute(Tuple.of(eventIds.toArray(String[]::new)))
+                .map(rows -> {
+                    Set<String> found = new HashSet<>();
+                    rows.forEach(row -> found.add(row.getString(0)));
+                    found.addAll(logged.stream().map(EventLogEntry::eventId).toList());
+                    found.retainAll(Set.copyOf(eventIds));
+                    return found;
+                });
+    }
+
+    public void log(EventLogEntry entry) {
+        logged.add(entry);
+    }
+
+    public void outbox(OutboxEntry entry) {
+        outbox.add(entry);
+    }
+
+    public void audit(AuditEntry entry) {
+        audit.add(entry);
+    }
+
+    /** The log of one release after {@code afterSeq}, in order. */
+    public Uni<List<EventLogEntry>> eventsOf(String releaseId, long afterSeq) {
+        return events("release_id = $1 and seq > $2", Tuple.of(releaseId, afterSeq));
+    }
+
+    /** The whole log, in order. */
+    public Uni<List<EventLogEntry>> eventLog() {
+        return events("true", Tuple.tuple());
+    }
+
+    private Uni<List<EventLogEntry>> events(String where, Tuple parameters) {
+        return connection
+                .preparedQuery("select " + EVENT_COLUMNS + " from event_log where " + where + " order by seq")
+                .execute(parameters)
+                .map(rows -> {
+                    List<EventLogEntry> entries = new ArrayList<>(rows.size());
+                    for (Row row : rows) {
+                        entries.add(new EventLogEntry(
+                                row.getLong("seq"),
+                                row.getString("event_id"),
+                                row.getString("type"),
+                                row.getString("source"),
+                                row.getString("release_id"),
+                                row.getString("subject"),
+                                instant(row, "event_time"),
+                                row.getString("fields"),
+                                instant(row, "recorded_at")));
+                    }
+                    return entries;
+                });
+    }
+
+    /** Outbox entries not marked sent and older than {@code before}, oldest first. */
+    public Uni<List<OutboxEntry>> unsent(Instant before, int limit) {
+        return connection
+                .preparedQuery("select event_id, fields, created_at from outbox"
+                        + " where sent_at is null and created_at < $1 order by id limit $2")
+                .execute(Tuple.of(timestamp(before), limit))
+                .map(rows -> {
+                    List<OutboxEntry> entries = new ArrayList<>(rows.size());
+                    for (Row row : rows) {
+                        entries.add(new OutboxEntry(
+                                row.getString("event_id"), row.getString("fields"), instant(row, "created_at")));
+                    }
+                    return entries;
+                });
+    }
+
+    public Uni<Integer> markSent(List<String> eventIds, Instant at) {
+        return connection
+                .preparedQuery("update outbox set sent_at = $1 where event_id = any($2) and sent_at is null")
+                .execute(Tuple.of(timestamp(at), eventIds.toArray(String[]::new)))
+                .map(RowSet::rowCount);
+    }
+
+    // ---- locks and maintenance
+
+    /** Serialises the transactions that fill or free one slot, across replicas, until this one ends. */
+    public Uni<Void> lockSlot(String slot) {
+        return connection
+                .preparedQuery("select pg_advisory_xact_lock(hashtext($1))")
+                .execute(Tuple.of(slot))
+                .replaceWithVoid();
+    }
+
+    /** Makes every other writer of releases wait for this transaction, and empties the projections. */
+    public Uni<Void> lockAndClearProjections() {
+        releases.clear();
+        return connection
+                .query("lock table releases in exclusive mode")
+                .execute()
+                .chain(() -> connection.query("delete from stages").execute())
+                .chain(() -> connection.query("delete from releases").execute())
+                .replaceWithVoid();
+    }
+
+    /** Writes everything this transaction decided so far; {@link Transactions} calls it again before the commit. */
+    public Uni<Void> flush() {
+        return write().chain(this::writeInserts);
+    }
+
+    private Uni<Void> writeInserts() {
+        List<Tuple> events = logged.stream()
+                .map(entry -> Tuple.tuple()
+                        .addValue(entry.eventId())
+                        .addValue(entry.type())
+                        .addValue(entry.source())
+                        .addValue(entry.releaseId())
+                        .addValue(entry.subject())
+                        .addValue(timestamp(entry.eventTime()))
+                        .addValue(entry.fields())
+                        .addValue(timestamp(entry.recordedAt())))
+                .toList();
+        List<Tuple> sent = outbox.stream()
+                .map(entry -> Tuple.of(entry.eventId(), entry.fields(), timestamp(entry.createdAt())))
+                .toList();
+        List<Tuple> trail = audit.stream()
+                .map(entry -> Tuple.of(
+                        entry.releaseId(), entry.actor(), entry.action(), entry.detail(), timestamp(entry.at())))
+                .toList();
+        logged.clear();
+        outbox.clear();
+        audit.clear();
+        return batch(
+                        "insert into event_log (event_id, type, source, release_id, subject, event_time, fields,"
+                                + " recorded_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        events)
+                .chain(() -> batch("insert into outbox (event_id, fields, created_at) values ($1, $2, $3)", sent))
+                .chain(() -> batch(
+                        "insert into audit (release_id, actor, action, detail, at) values ($1, $2, $3, $4, $5)",
+                        trail));
+    }
+}
