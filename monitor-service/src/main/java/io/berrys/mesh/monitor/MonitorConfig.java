@@ -37,6 +37,9 @@ public interface MonitorConfig {
     @WithDefault("PT24H")
     Duration projectionLookback();
 
+    /** The projection's snapshot in Redis, from which a start replays only the entries after it. */
+    Snapshot snapshot();
+
     /** Alert-to-release rules by name, tried in name order; the first that matches decides. */
     Map<String, Policy> policies();
 
@@ -73,6 +76,16 @@ public interface MonitorConfig {
         Optional<String> service();
 
         Optional<String> environment();
+    }
+
+    interface Snapshot {
+        /** Off: nothing is written, and every start replays the whole {@code projection-lookback}. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** How often the snapshot is written while new entries were folded; once more on shutdown. */
+        @WithDefault("PT30S")
+        Duration interval();
     }
 
     interface Prometheus {

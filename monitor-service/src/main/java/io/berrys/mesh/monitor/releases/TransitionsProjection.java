@@ -18,6 +18,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -25,7 +26,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Keeps {@link LiveReleases} current: rebuilt at start from the recent history of {@code mesh.transitions}
- * (XRANGE, so a restart forgets nothing the stream still holds), then fed by the consumer group.
+ * (XRANGE, so a restart forgets nothing the stream still holds), then fed by the consumer group. The rebuild starts
+ * from the snapshot {@link SnapshotWriter} keeps when there is a usable one, and replays only the entries after it;
+ * otherwise it replays the whole {@code projection-lookback}.
  */
 @ApplicationScoped
 public class TransitionsProjection {
@@ -39,26 +42,44 @@ public class TransitionsProjection {
     private final LiveReleases releases;
     private final RedisDataSource redis;
     private final MonitorConfig config;
+    private final SnapshotStore snapshots;
     private final String stream;
 
     public TransitionsProjection(
             LiveReleases releases,
             RedisDataSource redis,
             MonitorConfig config,
+            SnapshotStore snapshots,
             @ConfigProperty(name = "mp.messaging.incoming.transitions.stream") String stream) {
         this.releases = releases;
         this.redis = redis;
         this.config = config;
+        this.snapshots = snapshots;
         this.stream = stream;
+    }
+
+    /** What a rebuild did: {@code snapshotThrough} is null when it replayed the whole look-back. */
+    public record Rebuilt(String snapshotThrough, int releasesFromSnapshot, int entries, long millis) {
+        public boolean fromSnapshot() {
+            return snapshotThrough != null;
+        }
     }
 
     /** Before messaging starts (it starts on the same event, later), so no consumed event races the rebuild. */
     void rebuild(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) StartupEvent started) {
-        long from = Instant.now().minus(config.projectionLookback()).toEpochMilli();
-        String cursor = Long.toString(from);
+        rebuild(Instant.now());
+    }
+
+    /** Rebuilds the projection as it stands at {@code now}; a failure is logged, never thrown. */
+    public Rebuilt rebuild(Instant now) {
+        String cutoff = Long.toString(now.minus(config.projectionLookback()).toEpochMilli());
         long startedNs = System.nanoTime();
+        LiveReleasesSnapshot snapshot = usableSnapshot(cutoff);
+        int restored = snapshot == null ? 0 : releases.restore(snapshot, cutoff);
+        String through = snapshot == null ? null : snapshot.through();
         int read = 0;
         try {
+            String cursor = through == null ? cutoff : "(" + through;
             while (true) {
                 List<StreamMessage<String, String, String>> page =
                         redis.stream(String.class).xrange(stream, StreamRange.of(cursor, "+"), PAGE);
@@ -71,22 +92,75 @@ public class TransitionsProjection {
                 }
                 cursor = "(" + page.get(page.size() - 1).id();
             }
-            LOG.infof(
-                    "Rebuilt the live-release projection from %d entries of %s in %d ms",
-                    read, stream, (System.nanoTime() - startedNs) / 1_000_000);
         } catch (RuntimeException e) {
             // The consumer group fills the projection from here on; releases only the history knew are missed.
             LOG.warnf("Could not rebuild the live-release projection from %s: %s", stream, e.getMessage());
         }
+        long millis = (System.nanoTime() - startedNs) / 1_000_000;
+        if (snapshot == null) {
+            LOG.infof("Rebuilt the live-release projection from %d entries of %s in %d ms", read, stream, millis);
+        } else {
+            LOG.infof(
+                    "Rebuilt the live-release projection from the snapshot through %s (%d releases) and %d later"
+                            + " entries of %s in %d ms",
+                    through, restored, read, stream, millis);
+        }
+        return new Rebuilt(through, restored, read, millis);
     }
 
-    private void apply(String entryId, java.util.Map<String, String> fields) {
-        if (!releases.mayChange(fields.get(EntryFields.TYPE), fields.get(EntryFields.RELEASE_ID))) {
+    /** The stored snapshot if it can stand in for the replay up to its {@code through}; otherwise says why not. */
+    private LiveReleasesSnapshot usableSnapshot(String cutoff) {
+        String instead = "; replaying the last " + config.projectionLookback() + " of " + stream + " instead";
+        if (!config.snapshot().enabled()) {
+            return null;
+        }
+        SnapshotStore.Stored stored;
+        try {
+            stored = snapshots.read();
+        } catch (RuntimeException e) {
+            LOG.warnf("Could not read the live-release snapshot %s (%s)%s", snapshots.key(), e.getMessage(), instead);
+            return null;
+        }
+        if (stored.missing()) {
+            LOG.infof("No live-release snapshot at %s yet%s", snapshots.key(), instead);
+            return null;
+        }
+        if (!Integer.toString(LiveReleasesSnapshot.FORMAT).equals(stored.format())) {
+            LOG.infof(
+                    "Ignoring the live-release snapshot at %s: its format is %s, this version reads %d%s",
+                    snapshots.key(), stored.format(), LiveReleasesSnapshot.FORMAT, instead);
+            return null;
+        }
+        LiveReleasesSnapshot snapshot;
+        try {
+            snapshot = LiveReleasesSnapshot.decode(stored.through(), stored.state());
+        } catch (IllegalArgumentException e) {
+            LOG.warnf(
+                    "Ignoring the unreadable live-release snapshot at %s: %s%s",
+                    snapshots.key(), e.getMessage(), instead);
+            return null;
+        }
+        if (LiveReleases.compareIds(snapshot.through(), cutoff) < 0) {
+            LOG.infof(
+                    "Ignoring the live-release snapshot at %s: it ends at entry %s, before the look-back%s",
+                    snapshots.key(), snapshot.through(), instead);
+            return null;
+        }
+        return snapshot;
+    }
+
+    private void apply(String entryId, Map<String, String> fields) {
+        if (releases.skipWithoutDecoding(
+                entryId,
+                fields.get(EntryFields.TYPE),
+                fields.get(EntryFields.RELEASE_ID),
+                fields.get(EntryFields.SUBJECT))) {
             return;
         }
         try {
             releases.apply(EventCodec.fromFields(fields, EventSchema.MAX_ENTRY_BYTES), entryId);
         } catch (MalformedEventException | IllegalArgumentException e) {
+            releases.skipUnreadable(entryId);
             LOG.debugf("Skipping entry %s of %s while rebuilding: %s", entryId, stream, e.getMessage());
         }
     }

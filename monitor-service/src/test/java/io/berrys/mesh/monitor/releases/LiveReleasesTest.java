@@ -1,6 +1,7 @@
 package io.berrys.mesh.monitor.releases;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
@@ -12,12 +13,12 @@ import io.berrys.mesh.events.catalog.Result;
 import io.berrys.mesh.events.catalog.TaskFinished;
 import io.berrys.mesh.events.catalog.TaskProgressed;
 import io.berrys.mesh.events.catalog.TaskStarted;
-import io.berrys.mesh.monitor.MonitorConfig;
 import io.berrys.mesh.monitor.releases.LiveReleases.Stage;
 import io.cloudevents.CloudEvent;
-import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,7 @@ class LiveReleasesTest {
 
     private static final String SUBJECT = "production/planning-system";
 
-    private final LiveReleases releases = new LiveReleases(config(Duration.ofMinutes(30)));
+    private final LiveReleases releases = new LiveReleases(ProjectionConfig.withRollbackWindow(Duration.ofMinutes(30)));
     private long entry;
 
     @Test
@@ -98,6 +99,34 @@ class LiveReleasesTest {
         assertThat(stageOf("rel-2")).isEqualTo(Stage.ENDED);
     }
 
+    @Test
+    void theConfiguredRollbackWindowRunsFromWhenTheRolloutFinishedSoAReplayKeepsIt() {
+        Instant now = Instant.now();
+        Instant early = now.minus(Duration.ofMinutes(40));
+        Instant recent = now.minus(Duration.ofMinutes(10));
+        apply(published("rel-early"));
+        apply(finishedAt("rel-early", early));
+        apply(published("rel-recent"));
+        apply(finishedAt("rel-recent", recent));
+
+        assertThat(releases.all())
+                .extracting(LiveReleases.Live::releaseId, LiveReleases.Live::windowUntil)
+                .containsExactlyInAnyOrder(
+                        tuple("rel-early", early.plus(Duration.ofMinutes(30))),
+                        tuple("rel-recent", recent.plus(Duration.ofMinutes(30))));
+        assertThat(releases.rollbackable("production", "planning-system", now))
+                .map(LiveReleases.Live::releaseId)
+                .contains("rel-recent");
+    }
+
+    private CloudEvent finishedAt(String releaseId, Instant at) {
+        return Events.of(Task.ROLLOUT.type(Phase.FINISHED), "rollout-service", finished("rollout", Result.PASS))
+                .releaseId(releaseId)
+                .subject(SUBJECT)
+                .time(OffsetDateTime.ofInstant(at, ZoneOffset.UTC))
+                .build();
+    }
+
     private Stage stageOf(String releaseId) {
         return releases.all().stream()
                 .filter(live -> live.releaseId().equals(releaseId))
@@ -141,16 +170,5 @@ class LiveReleasesTest {
 
     private static TaskFinished finished(String task, Result result) {
         return new TaskFinished(task, result, task + " " + result, Map.of());
-    }
-
-    /** Only the rollback window is read by the projection. */
-    private static MonitorConfig config(Duration rollbackWindow) {
-        return (MonitorConfig) Proxy.newProxyInstance(
-                MonitorConfig.class.getClassLoader(), new Class<?>[] {MonitorConfig.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("rollbackWindow")) {
-                        return rollbackWindow;
-                    }
-                    throw new UnsupportedOperationException(method.getName());
-                });
     }
 }
