@@ -287,11 +287,6 @@ public class LiveReleases {
         return List.copyOf(byRelease.values());
     }
 
-    /** The last stream entry folded, or null before the first. */
-    public synchronized String through() {
-        return through;
-    }
-
     /** A copy of the whole state, consistent with {@code through}, for {@link SnapshotStore}. */
     public synchronized LiveReleasesSnapshot snapshot() {
         List<LiveReleasesSnapshot.Release> copy = new ArrayList<>(byRelease.size());
