@@ -10,6 +10,7 @@ import io.cloudevents.CloudEvent;
 import io.quarkus.redis.datasource.RedisDataSource;
 import io.quarkus.redis.datasource.stream.StreamMessage;
 import io.quarkus.redis.datasource.stream.StreamRange;
+import io.quarkus.redis.datasource.stream.XGroupCreateArgs;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import jakarta.annotation.Priority;
@@ -44,18 +45,21 @@ public class TransitionsProjection {
     private final MonitorConfig config;
     private final SnapshotStore snapshots;
     private final String stream;
+    private final String group;
 
     public TransitionsProjection(
             LiveReleases releases,
             RedisDataSource redis,
             MonitorConfig config,
             SnapshotStore snapshots,
-            @ConfigProperty(name = "mp.messaging.incoming.transitions.stream") String stream) {
+            @ConfigProperty(name = "mp.messaging.incoming.transitions.stream") String stream,
+            @ConfigProperty(name = "mp.messaging.incoming.transitions.group") String group) {
         this.releases = releases;
         this.redis = redis;
         this.config = config;
         this.snapshots = snapshots;
         this.stream = stream;
+        this.group = group;
     }
 
     /** What a rebuild did: {@code snapshotThrough} is null when it replayed the whole look-back. */
@@ -78,6 +82,7 @@ public class TransitionsProjection {
         int restored = snapshot == null ? 0 : releases.restore(snapshot, cutoff);
         String through = snapshot == null ? null : snapshot.through();
         int read = 0;
+        String lastRead = through == null ? cutoff + "-0" : through;
         try {
             String cursor = through == null ? cutoff : "(" + through;
             while (true) {
@@ -87,11 +92,15 @@ public class TransitionsProjection {
                     apply(entry.id(), entry.payload());
                 }
                 read += page.size();
+                if (!page.isEmpty()) {
+                    lastRead = page.get(page.size() - 1).id();
+                }
                 if (page.size() < PAGE) {
                     break;
                 }
-                cursor = "(" + page.get(page.size() - 1).id();
+                cursor = "(" + lastRead;
             }
+            continueGroupAfter(lastRead);
         } catch (RuntimeException e) {
             // The consumer group fills the projection from here on; releases only the history knew are missed.
             LOG.warnf("Could not rebuild the live-release projection from %s: %s", stream, e.getMessage());
@@ -106,6 +115,23 @@ public class TransitionsProjection {
                     through, restored, read, stream, millis);
         }
         return new Rebuilt(through, restored, read, millis);
+    }
+
+    /**
+     * A consumer group this replica has not had yet starts right after the last entry the rebuild read. Left to the
+     * channel, it would start at "$" when messaging starts, and an entry written in between would be in neither
+     * the rebuild nor the group (nor, from then on, in the snapshots). An existing group keeps its place: what it
+     * delivers again, the projection already holds and ignores.
+     */
+    private void continueGroupAfter(String lastRead) {
+        try {
+            redis.stream(String.class).xgroupCreate(stream, group, lastRead, new XGroupCreateArgs().mkstream());
+            LOG.debugf("Consumer group %s of %s starts after entry %s", group, stream, lastRead);
+        } catch (RuntimeException e) {
+            if (!String.valueOf(e.getMessage()).contains("BUSYGROUP")) {
+                throw e;
+            }
+        }
     }
 
     /** The stored snapshot if it can stand in for the replay up to its {@code through}; otherwise says why not. */

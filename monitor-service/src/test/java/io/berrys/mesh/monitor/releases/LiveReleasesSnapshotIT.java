@@ -21,6 +21,8 @@ import io.berrys.mesh.monitor.releases.LiveReleases.Stage;
 import io.berrys.mesh.monitor.releases.TransitionHistory.Entry;
 import io.berrys.mesh.monitor.releases.TransitionsProjection.Rebuilt;
 import io.quarkus.redis.datasource.RedisDataSource;
+import io.quarkus.redis.datasource.stream.StreamMessage;
+import io.quarkus.redis.datasource.stream.XReadGroupArgs;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
@@ -282,7 +284,57 @@ class LiveReleasesSnapshotIT {
 
     /** The projection after {@link TransitionsProjection#rebuild} of this test's stream with that store. */
     private Rebuilt rebuild(LiveReleases releases, SnapshotStore snapshots, Instant now) {
-        return new TransitionsProjection(releases, redis, config, snapshots, stream).rebuild(now);
+        return rebuild(releases, snapshots, now, stream + ".group");
+    }
+
+    private Rebuilt rebuild(LiveReleases releases, SnapshotStore snapshots, Instant now, String group) {
+        return new TransitionsProjection(releases, redis, config, snapshots, stream, group).rebuild(now);
+    }
+
+    @Test
+    void aNewConsumerGroupStartsRightAfterTheLastEntryTheRebuildRead() {
+        Instant now = Instant.now();
+        List<Entry> history = new TransitionHistory()
+                .releases("rel-group", 3, now.minus(30, MINUTES), now.minus(2, MINUTES))
+                .entries();
+        write(history, TransitionHistory.ids(history));
+        String group = "snapshot-it-" + System.nanoTime();
+
+        rebuild(new LiveReleases(config), nothingStored(), now, group);
+
+        assertThat(deliveredTo(group))
+                .as("what the rebuild read is not delivered again")
+                .isEmpty();
+        String later = redis.execute(
+                        Command.XADD,
+                        TransitionHistory.xadd(stream, "*", history.get(0).event()))
+                .toString();
+        assertThat(deliveredTo(group)).containsExactly(later);
+    }
+
+    @Test
+    void anExistingConsumerGroupKeepsItsPlace() {
+        Instant now = Instant.now();
+        List<Entry> history = new TransitionHistory()
+                .releases("rel-group", 3, now.minus(30, MINUTES), now.minus(2, MINUTES))
+                .entries();
+        List<String> ids = TransitionHistory.ids(history);
+        write(history, ids);
+        String group = "snapshot-it-" + System.nanoTime();
+        redis.stream(String.class).xgroupCreate(stream, group, "0");
+
+        rebuild(new LiveReleases(config), nothingStored(), now, group);
+
+        assertThat(deliveredTo(group)).containsExactlyElementsOf(ids);
+    }
+
+    /** The ids of the entries the group delivers now, to a consumer of this test. */
+    private List<String> deliveredTo(String group) {
+        return redis.stream(String.class)
+                .xreadgroup(group, "snapshot-it", stream, ">", new XReadGroupArgs().count(10_000))
+                .stream()
+                .map(StreamMessage::id)
+                .toList();
     }
 
     /** A store with nothing in it: rebuilding with it replays the whole look-back. */
