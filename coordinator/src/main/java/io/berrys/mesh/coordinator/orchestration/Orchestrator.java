@@ -78,7 +78,10 @@ public class Orchestrator {
         }
     }
 
-    /** The most events one group transaction applies; larger groups hold their releases' rows locked longer. */
+    /**
+     * The most events one group transaction applies: a larger group holds its releases' rows locked longer, and one
+     * that fails is applied again event by event.
+     */
     static final int GROUP_LIMIT = 64;
     /** Group writers per replica: each waits on PostgreSQL round trips, so several keep it busy. */
     static final int LANES = 4;
