@@ -34,7 +34,8 @@ SERVICE=planning-system
 # collector, and the C1 compiler only, compiling what runs often rather than all the start-up
 # code (less memory and a quicker start; these services wait on Redis, PostgreSQL and the Kubernetes API, not on
 # the CPU). Reflection stays on JDK 17's native accessors instead of generating a class for each method Jackson
-# calls. See bench/footprint.sh for what they use; override to experiment.
+# calls. See bench/footprint.sh for what they use; override to experiment. Tests that start a packaged service use
+# the same list (mesh-events' MeshJvmOptions; MeshJvmOptionsTest keeps the two equal).
 MESH_JAVA_OPTS="${MESH_JAVA_OPTS:--XX:+UseSerialGC -Xms32m -Xmx64m -XX:MaxNewSize=4m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:MaxMetaspaceSize=128m -Xss256k -XX:ReservedCodeCacheSize=32m -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:CompileThresholdScaling=5 -Dsun.reflect.inflationThreshold=2147483647 -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}"
 STARTED_NOW=()
 RECORDING_PID=""

@@ -4,6 +4,7 @@ import static java.time.temporal.ChronoUnit.HOURS;
 import static java.time.temporal.ChronoUnit.MINUTES;
 
 import io.berrys.mesh.events.testing.LocalServers;
+import io.berrys.mesh.events.testing.MeshJvmOptions;
 import io.berrys.mesh.events.testing.RedisServerResource;
 import io.berrys.mesh.monitor.releases.SnapshotStore;
 import io.berrys.mesh.monitor.releases.TransitionHistory;
@@ -51,7 +52,7 @@ class ProjectionRebuildBenchmark {
             redis.xadd(STREAM, day, TransitionHistory.ids(day));
             System.out.println("entries=" + day.size());
 
-            List<String> options = new ArrayList<>(ServiceProcess.javaOptions());
+            List<String> options = new ArrayList<>(MeshJvmOptions.fromEnvironment());
             if (CLASS_ARCHIVE) {
                 // As demo.sh does once per build: a start and stop that records the classes it loads. This one
                 // starts from a snapshot, so the archive holds the snapshot's classes as well as the replay's.

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,24 +25,6 @@ import java.util.regex.Pattern;
  */
 final class ServiceProcess implements AutoCloseable {
 
-    /** deploy/local/demo.sh's MESH_JAVA_OPTS; the environment variable of that name replaces them. */
-    static final List<String> DEMO_JAVA_OPTIONS = List.of(
-            "-XX:+UseSerialGC",
-            "-Xms32m",
-            "-Xmx64m",
-            "-XX:MaxNewSize=4m",
-            "-XX:MinHeapFreeRatio=10",
-            "-XX:MaxHeapFreeRatio=20",
-            "-XX:MaxMetaspaceSize=128m",
-            "-Xss256k",
-            "-XX:ReservedCodeCacheSize=32m",
-            "-XX:TieredStopAtLevel=1",
-            "-XX:CICompilerCount=1",
-            "-XX:CompileThresholdScaling=5",
-            "-Dsun.reflect.inflationThreshold=2147483647",
-            "-Dio.netty.allocator.numDirectArenas=1",
-            "-Dio.netty.allocator.numHeapArenas=1");
-
     private static final Pattern REBUILT = Pattern.compile("Rebuilt the live-release projection .* in (\\d+) ms");
     private static final Pattern STARTED = Pattern.compile("started in (\\d+\\.\\d+)s");
 
@@ -57,13 +38,6 @@ final class ServiceProcess implements AutoCloseable {
         this.log = log;
         this.port = port;
         this.readySeconds = readySeconds;
-    }
-
-    static List<String> javaOptions() {
-        String fromEnvironment = System.getenv("MESH_JAVA_OPTS");
-        return fromEnvironment == null || fromEnvironment.isBlank()
-                ? DEMO_JAVA_OPTIONS
-                : Arrays.asList(fromEnvironment.trim().split("\\s+"));
     }
 
     /** Starts the service and waits until {@code /q/health/ready} answers 200. */

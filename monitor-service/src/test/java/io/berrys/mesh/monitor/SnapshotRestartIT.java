@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.berrys.mesh.events.testing.LocalServers;
+import io.berrys.mesh.events.testing.MeshJvmOptions;
 import io.berrys.mesh.events.testing.RedisServerResource;
 import io.berrys.mesh.monitor.releases.LiveReleases;
 import io.berrys.mesh.monitor.releases.ProjectionConfig;
@@ -50,8 +51,8 @@ class SnapshotRestartIT {
         try (RedisConnection redis = new RedisConnection(url)) {
             ids.addAll(redis.xadd(STREAM, history, TransitionHistory.ids(history)));
 
-            try (ServiceProcess first =
-                    ServiceProcess.start(PREFIX, LOGS.resolve("first.log"), ServiceProcess.javaOptions(), properties)) {
+            try (ServiceProcess first = ServiceProcess.start(
+                    PREFIX, LOGS.resolve("first.log"), MeshJvmOptions.fromEnvironment(), properties)) {
                 assertThat(first.log()).contains("No live-release snapshot at " + STREAM + SnapshotStore.KEY_SUFFIX);
                 assertThat(first.rebuildLine()).contains("from " + history.size() + " entries of " + STREAM);
                 List<Entry> whileRunning = rollingOut("rel-while-running", Instant.now());
@@ -72,7 +73,7 @@ class SnapshotRestartIT {
             all.addAll(whileStopped);
             ids.addAll(redis.xadd(STREAM, whileStopped, stars(whileStopped)));
             try (ServiceProcess second = ServiceProcess.start(
-                    PREFIX, LOGS.resolve("second.log"), ServiceProcess.javaOptions(), properties)) {
+                    PREFIX, LOGS.resolve("second.log"), MeshJvmOptions.fromEnvironment(), properties)) {
                 assertThat(second.rebuildLine())
                         .contains("from the snapshot through " + through + " (")
                         .contains(" and 2 later entries of " + STREAM);

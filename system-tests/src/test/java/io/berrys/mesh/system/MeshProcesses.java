@@ -1,6 +1,7 @@
 package io.berrys.mesh.system;
 
 import io.berrys.mesh.events.testing.LocalServers;
+import io.berrys.mesh.events.testing.MeshJvmOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -42,24 +43,6 @@ final class MeshProcesses implements AutoCloseable {
             this.channels = channels;
         }
     }
-
-    /** The demo's options (deploy/local/demo.sh): the footprint the mesh is meant to run with. */
-    private static final List<String> JVM_OPTIONS = List.of(
-            "-XX:+UseSerialGC",
-            "-Xms32m",
-            "-Xmx64m",
-            "-XX:MaxNewSize=4m",
-            "-XX:MinHeapFreeRatio=10",
-            "-XX:MaxHeapFreeRatio=20",
-            "-XX:MaxMetaspaceSize=128m",
-            "-Xss256k",
-            "-XX:ReservedCodeCacheSize=32m",
-            "-XX:TieredStopAtLevel=1",
-            "-XX:CICompilerCount=1",
-            "-XX:CompileThresholdScaling=5",
-            "-Dsun.reflect.inflationThreshold=2147483647",
-            "-Dio.netty.allocator.numDirectArenas=1",
-            "-Dio.netty.allocator.numHeapArenas=1");
 
     private static final HttpClient HTTP =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -115,7 +98,8 @@ final class MeshProcesses implements AutoCloseable {
         }
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(JVM_OPTIONS);
+        // The footprint the mesh is meant to run with.
+        command.addAll(MeshJvmOptions.DEMO);
         command.add("-jar");
         command.add(jar.toString());
         try {
