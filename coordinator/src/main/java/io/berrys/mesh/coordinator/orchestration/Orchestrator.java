@@ -29,6 +29,7 @@ import io.berrys.mesh.events.catalog.TaskProgressed;
 import io.cloudevents.CloudEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
+import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
@@ -297,14 +298,19 @@ public class Orchestrator {
                 .atMost(8);
     }
 
+    private static final String UNIQUE_VIOLATION = "23505";
+    private static final Set<String> RACED_CONSTRAINTS = Set.of("event_log_event_id_key", "releases_pkey");
+
     private static boolean isConflict(Throwable failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof ConcurrentUpdateException) {
                 return true;
             }
-            String message = String.valueOf(cause.getMessage());
-            // A concurrent replica logged the same event first: the retry finds it and does nothing.
-            if (message.contains("event_log_event_id_key") || message.contains("duplicate key")) {
+            // A concurrent replica logged the same event, or created the same release, first: the retry finds it
+            // and does nothing. Other unique violations (an outbox event id sent before) would recur every time.
+            if (cause instanceof PgException pg
+                    && UNIQUE_VIOLATION.equals(pg.getSqlState())
+                    && RACED_CONSTRAINTS.contains(pg.getConstraint())) {
                 return true;
             }
         }

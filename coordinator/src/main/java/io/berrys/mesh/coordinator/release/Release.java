@@ -91,8 +91,8 @@ public final class Release {
 
     /** A newer release of the same service replaces this queued one. */
     public List<Effect> supersede(String newerId, Instant now) {
-        reason = "superseded by " + newerId;
         move(ReleaseTrigger.ABORT, now);
+        reason = "superseded by " + newerId;
         return List.of();
     }
 
@@ -166,8 +166,8 @@ public final class Release {
             if (trafficMoved) {
                 return rollback(failure, now);
             }
-            reason = failure;
             move(ReleaseTrigger.FAIL, now);
+            reason = failure;
             return List.of(new Effect.SlotFreed());
         }
         if (state == ReleaseState.PAUSED) {
@@ -183,8 +183,8 @@ public final class Release {
             return List.of();
         }
         if (result == Result.FAIL) {
-            reason = reason + "; rollback failed: " + message;
             move(ReleaseTrigger.ROLLBACK_FAILED, now);
+            reason = reason + "; rollback failed: " + message;
         } else {
             move(ReleaseTrigger.ROLLBACK_FINISHED, now);
         }
@@ -205,8 +205,8 @@ public final class Release {
             }
             case ABORT -> {
                 boolean heldSlot = state.isActive();
-                reason = "aborted by " + actor;
                 move(ReleaseTrigger.ABORT, now);
+                reason = "aborted by " + actor;
                 yield heldSlot ? List.of(new Effect.SlotFreed()) : List.of();
             }
             case APPROVE -> {
@@ -309,8 +309,8 @@ public final class Release {
     }
 
     private List<Effect> rollback(String why, Instant now) {
-        reason = why;
         move(ReleaseTrigger.ROLLBACK, now);
+        reason = why;
         rollbacks++;
         List<Effect> effects = new ArrayList<>();
         effects.add(new Effect.TriggerRollback(rollbackEventId(), why));
@@ -379,6 +379,10 @@ public final class Release {
         return triggeredId.equals(stage.triggeredEventId()) ? Optional.of(stage) : Optional.empty();
     }
 
+    /**
+     * Every decision moves first and changes the rest after: a refused move then leaves the release as it was, which
+     * the store relies on (a release read once serves every event of a transaction, refused ones included).
+     */
     private void move(ReleaseTrigger trigger, Instant now) {
         state = ReleaseStateMachine.next(state, trigger);
         updatedAt = now;

@@ -238,7 +238,7 @@ final class ReleaseMapper {
         return value == null ? null : value.toInstant();
     }
 
-    /** PostgreSQL's timestamptz travels as an OffsetDateTime in this client; UTC keeps the instant exact. */
+    /** PostgreSQL's timestamptz travels as an OffsetDateTime in this client; it keeps microseconds, not nanos. */
     static OffsetDateTime timestamp(Instant instant) {
         return instant == null ? null : instant.atOffset(ZoneOffset.UTC);
     }

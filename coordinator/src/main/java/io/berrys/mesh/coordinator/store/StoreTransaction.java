@@ -88,7 +88,7 @@ public final class StoreTransaction {
         if (known != null) {
             return Uni.createFrom().item(known.release);
         }
-        return load("id = any($1)", Tuple.of(new String[] {id}), "")
+        return read("id = any($1)", Tuple.of(new String[] {id}), "")
                 .map(found -> found.isEmpty() ? null : found.get(0));
     }
 
@@ -99,7 +99,7 @@ public final class StoreTransaction {
         if (missing.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return load("id = any($1)", Tuple.of(missing.toArray(String[]::new)), "")
+        return read("id = any($1)", Tuple.of(missing.toArray(String[]::new)), "")
                 .replaceWithVoid();
     }
 
@@ -124,35 +124,35 @@ public final class StoreTransaction {
 
     /** The queued releases of one (environment, service) slot. */
     public Uni<List<Release>> queued(String environment, String service, String queuedState) {
-        return write().chain(() -> load(
+        return select(
                 "environment = $1 and service = $2 and state = $3",
                 Tuple.of(environment, service, queuedState),
-                " order by created_at"));
+                " order by created_at");
     }
 
     /** The oldest queued release of the slot, if no release of the slot is in one of {@code activeStates}. */
     public Uni<Release> nextAdmissible(
             String environment, String service, String queuedState, List<String> activeStates) {
-        return write().chain(() -> load(
+        return select(
                         "environment = $1 and service = $2 and state = $3 and not exists (select 1 from releases a"
                                 + " where a.environment = $1 and a.service = $2 and a.state = any($4))",
                         Tuple.of(environment, service, queuedState, activeStates.toArray(String[]::new)),
-                        " order by created_at limit 1"))
+                        " order by created_at limit 1")
                 .map(found -> found.isEmpty() ? null : found.get(0));
     }
 
     /** Releases whose open stage fell overdue before {@code now}. */
     public Uni<List<Release>> overdueStages(Instant now) {
-        return load("stage_deadline < $1", Tuple.of(timestamp(now)), "");
+        return select("stage_deadline < $1", Tuple.of(timestamp(now)), "");
     }
 
     /** Releases in {@code state} not changed since {@code before}. */
     public Uni<List<Release>> unchangedSince(String state, Instant before) {
-        return load("state = $1 and updated_at < $2", Tuple.of(state, timestamp(before)), "");
+        return select("state = $1 and updated_at < $2", Tuple.of(state, timestamp(before)), "");
     }
 
     public Uni<List<Release>> inState(String state) {
-        return load("state = $1", Tuple.of(state), " order by created_at");
+        return select("state = $1", Tuple.of(state), " order by created_at");
     }
 
     /** One page of releases, newest first; {@code where} uses $1, $2... for {@code parameters}. */
@@ -161,7 +161,7 @@ public final class StoreTransaction {
         parameters.forEach(tuple::addValue);
         int limit = parameters.size() + 1;
         tuple.addValue(size).addValue((long) page * size);
-        return load(
+        return select(
                 where.isEmpty() ? "true" : where,
                 tuple,
                 " order by created_at desc limit $" + limit + " offset $" + (limit + 1));
@@ -182,10 +182,18 @@ public final class StoreTransaction {
     }
 
     /**
-     * Releases matching {@code where} with their stages, each read once: one this transaction already holds keeps
-     * its object (and the changes a decision made to it; they were written before any such query).
+     * Releases matching {@code where}, after writing what changed: the query then sees this transaction's own
+     * changes, and a release it returns that this transaction already holds is the same object, changes and all.
      */
-    private Uni<List<Release>> load(String where, Tuple parameters, String orderAndLimit) {
+    private Uni<List<Release>> select(String where, Tuple parameters, String orderAndLimit) {
+        return write().chain(() -> read(where, parameters, orderAndLimit));
+    }
+
+    /**
+     * Releases matching {@code where} with their stages, each read once: one this transaction already holds keeps
+     * its object. Only for selecting by id, which a change cannot make match or stop matching.
+     */
+    private Uni<List<Release>> read(String where, Tuple parameters, String orderAndLimit) {
         return connection
                 .preparedQuery("select " + RELEASE_COLUMNS + " from releases where " + where + orderAndLimit)
                 .execute(parameters)

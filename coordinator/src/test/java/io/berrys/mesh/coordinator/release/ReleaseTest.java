@@ -310,4 +310,28 @@ class ReleaseTest {
         assertEquals(ReleaseState.ABORTED, release.state());
         assertEquals("aborted by ana", release.reason());
     }
+
+    @Test
+    void aRefusedCommandLeavesTheReleaseAsItWas() {
+        Pipeline pipeline = pipeline(false, List.of());
+        Release release = running(pipeline);
+        pass(release);
+        pass(release);
+        String rollout = triggered(release);
+        release.stageStarted(rollout, T0);
+        release.stageFinished(rollout, Result.FAIL, "pods crash", Map.of(), T0);
+        assertEquals(ReleaseState.FAILED, release.state());
+        String reason = release.reason();
+        Instant updatedAt = release.updatedAt();
+        int rollbacks = release.rollbacks();
+
+        Instant later = T0.plusSeconds(60);
+        for (Command refused : List.of(Command.ROLLBACK, Command.ABORT, Command.PAUSE, Command.APPROVE)) {
+            assertThrows(IllegalTransitionException.class, () -> release.command(refused, "monitor", pipeline, later));
+            assertEquals(ReleaseState.FAILED, release.state(), refused.wire());
+            assertEquals(reason, release.reason(), refused.wire());
+            assertEquals(updatedAt, release.updatedAt(), refused.wire());
+            assertEquals(rollbacks, release.rollbacks(), refused.wire());
+        }
+    }
 }

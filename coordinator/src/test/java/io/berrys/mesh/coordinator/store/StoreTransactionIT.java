@@ -205,6 +205,12 @@ class StoreTransactionIT {
                         .filter(entry -> entry.eventId().equals(eventId))
                         .toList(),
                 "too new to count as lost");
+        assertEquals(
+                1,
+                inTransaction(store -> store.unsent(Instant.now().plusSeconds(1), 10_000)).stream()
+                        .filter(entry -> entry.eventId().equals(eventId))
+                        .count(),
+                "unsent once old enough");
         assertEquals(1, (int) inTransaction(store -> store.markSent(List.of(eventId), Instant.now())));
         assertEquals(0, (int) inTransaction(store -> store.markSent(List.of(eventId), Instant.now())), "marked once");
     }

@@ -61,6 +61,8 @@ public class LiveReleases {
     private long applied;
     /** The greatest stream entry id folded, applied or not; null before the first. */
     private String through;
+    /** Set when the start-up rebuild left a gap; see {@link #markIncomplete}. */
+    private boolean incomplete;
 
     public LiveReleases(MonitorConfig config) {
         this.config = config;
@@ -285,6 +287,15 @@ public class LiveReleases {
 
     public synchronized List<Live> all() {
         return List.copyOf(byRelease.values());
+    }
+
+    /** Entries before the consumer's start were neither replayed nor delivered: the state has a gap. */
+    public synchronized void markIncomplete() {
+        incomplete = true;
+    }
+
+    public synchronized boolean incomplete() {
+        return incomplete;
     }
 
     /** A copy of the whole state, consistent with {@code through}, for {@link SnapshotStore}. */

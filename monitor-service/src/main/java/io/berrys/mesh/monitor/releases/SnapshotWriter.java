@@ -27,6 +27,8 @@ public class SnapshotWriter {
     public enum Outcome {
         /** Nothing was folded since the last write. */
         UNCHANGED,
+        /** The projection has a gap (the start-up rebuild failed): a snapshot of it would hide the gap. */
+        INCOMPLETE,
         WRITTEN,
         /** Another replica's snapshot had folded as far or further, and stays. */
         NEWER_KEPT,
@@ -79,6 +81,9 @@ public class SnapshotWriter {
 
     /** Writes the snapshot unless nothing was folded since the last write; never throws. */
     public synchronized Outcome writeIfChanged() {
+        if (releases.incomplete()) {
+            return Outcome.INCOMPLETE;
+        }
         LiveReleasesSnapshot snapshot = releases.snapshot();
         if (snapshot.through() == null || Objects.equals(snapshot.through(), lastThrough)) {
             return Outcome.UNCHANGED;

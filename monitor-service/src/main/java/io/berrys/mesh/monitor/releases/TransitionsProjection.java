@@ -102,8 +102,21 @@ public class TransitionsProjection {
             }
             continueGroupAfter(lastRead);
         } catch (RuntimeException e) {
-            // The consumer group fills the projection from here on; releases only the history knew are missed.
-            LOG.warnf("Could not rebuild the live-release projection from %s: %s", stream, e.getMessage());
+            LOG.warnf(
+                    "Could not finish rebuilding the live-release projection from %s (read up to entry %s): %s",
+                    stream, lastRead, e.getMessage());
+            try {
+                // The consumer then delivers the rest of the history, and the projection is whole again.
+                continueGroupAfter(lastRead);
+            } catch (RuntimeException groupFailure) {
+                // A group left to start at "$" skips what the rebuild did not read. A snapshot of this projection
+                // would carry that gap into every later start, and outrank the snapshots of whole replicas.
+                releases.markIncomplete();
+                LOG.warnf(
+                        "Could not position consumer group %s of %s either (%s): this replica writes no live-release"
+                                + " snapshot until it restarts",
+                        group, stream, groupFailure.getMessage());
+            }
         }
         long millis = (System.nanoTime() - startedNs) / 1_000_000;
         if (snapshot == null) {

@@ -313,6 +313,27 @@ class LiveReleasesSnapshotIT {
     }
 
     @Test
+    void aRebuildThatLeftAGapWritesNoSnapshot() {
+        // Neither XRANGE nor XGROUP CREATE works on a key of another type: the history is unreadable and the group
+        // cannot be placed after what was read.
+        redis.value(String.class).set(stream, "not a stream");
+        LiveReleases releases = new LiveReleases(config);
+
+        Instant now = Instant.now();
+        rebuild(releases, store, now);
+        // The consumer goes on folding what it receives.
+        List<Entry> received = new TransitionHistory()
+                .releases("rel-gap", 1, now.minus(5, MINUTES), now.minus(1, MINUTES))
+                .entries();
+        releases.apply(received.get(0).event(), TransitionHistory.ids(received).get(0));
+
+        assertThat(releases.incomplete()).isTrue();
+        assertThat(new SnapshotWriter(releases, store, config).writeIfChanged())
+                .isEqualTo(SnapshotWriter.Outcome.INCOMPLETE);
+        assertThat(store.read().missing()).isTrue();
+    }
+
+    @Test
     void anExistingConsumerGroupKeepsItsPlace() {
         Instant now = Instant.now();
         List<Entry> history = new TransitionHistory()
