@@ -262,8 +262,7 @@ public class Orchestrator {
                                 EventCodec.fromFields(OutboxRelay.fields(entry.fields()), EventSchema.MAX_ENTRY_BYTES);
                         chain = chain.chain(() -> decide(store, event, Work.replay(entry.recordedAt())));
                     }
-                    return chain.chain(store::flush)
-                            .chain(() -> store.countReleases())
+                    return chain.chain(() -> store.countReleases())
                             .map(releases -> new Rebuilt(events.size(), releases));
                 }));
     }
@@ -563,7 +562,7 @@ public class Orchestrator {
                 store, release.request().environment(), release.request().service(), work);
     }
 
-    static void outbox(StoreTransaction store, CloudEvent event, Work work) {
+    private static void outbox(StoreTransaction store, CloudEvent event, Work work) {
         if (work.replay()) {
             return;
         }

@@ -84,12 +84,10 @@ public final class StoreTransaction {
 
     /** The release, or null when there is none. */
     public Uni<Release> release(String id) {
-        Tracked known = releases.get(id);
-        if (known != null) {
-            return Uni.createFrom().item(known.release);
-        }
-        return read("id = any($1)", Tuple.of(new String[] {id}), "")
-                .map(found -> found.isEmpty() ? null : found.get(0));
+        return prefetch(List.of(id)).map(ignored -> {
+            Tracked tracked = releases.get(id);
+            return tracked == null ? null : tracked.release;
+        });
     }
 
     /** Reads these releases (with their stages) in two queries, so later lookups find them here. */
@@ -168,17 +166,18 @@ public final class StoreTransaction {
     }
 
     public Uni<Long> countReleases() {
-        return connection
-                .query("select count(*) from releases")
-                .execute()
-                .map(rows -> rows.iterator().next().getLong(0));
+        return count("true", Tuple.tuple());
     }
 
     public Uni<Long> countReleases(String state) {
-        return connection
-                .preparedQuery("select count(*) from releases where state = $1")
-                .execute(Tuple.of(state))
-                .map(rows -> rows.iterator().next().getLong(0));
+        return count("state = $1", Tuple.of(state));
+    }
+
+    private Uni<Long> count(String where, Tuple parameters) {
+        return write().chain(() -> connection
+                .preparedQuery("select count(*) from releases where " + where)
+                .execute(parameters)
+                .map(rows -> rows.iterator().next().getLong(0)));
     }
 
     /**
@@ -423,8 +422,8 @@ public final class StoreTransaction {
                 .replaceWithVoid();
     }
 
-    /** Writes everything this transaction decided so far; {@link Transactions} calls it again before the commit. */
-    public Uni<Void> flush() {
+    /** Writes everything this transaction decided; {@link Transactions} calls it before the commit. */
+    Uni<Void> flush() {
         return write().chain(this::writeInserts);
     }
 

@@ -315,12 +315,7 @@ class ReleaseTest {
     void aRefusedCommandLeavesTheReleaseAsItWas() {
         Pipeline pipeline = pipeline(false, List.of());
         Release release = running(pipeline);
-        pass(release);
-        pass(release);
-        String rollout = triggered(release);
-        release.stageStarted(rollout, T0);
-        release.stageFinished(rollout, Result.FAIL, "pods crash", Map.of(), T0);
-        assertEquals(ReleaseState.FAILED, release.state());
+        release.command(Command.ABORT, "ana", pipeline, T0);
         String reason = release.reason();
         Instant updatedAt = release.updatedAt();
         int rollbacks = release.rollbacks();
@@ -328,7 +323,7 @@ class ReleaseTest {
         Instant later = T0.plusSeconds(60);
         for (Command refused : List.of(Command.ROLLBACK, Command.ABORT, Command.PAUSE, Command.APPROVE)) {
             assertThrows(IllegalTransitionException.class, () -> release.command(refused, "monitor", pipeline, later));
-            assertEquals(ReleaseState.FAILED, release.state(), refused.wire());
+            assertEquals(ReleaseState.ABORTED, release.state(), refused.wire());
             assertEquals(reason, release.reason(), refused.wire());
             assertEquals(updatedAt, release.updatedAt(), refused.wire());
             assertEquals(rollbacks, release.rollbacks(), refused.wire());
