@@ -481,7 +481,10 @@ up() {
     else
         rm -f "$BUILD_FINGERPRINT"
         ./mvnw -B -q -DskipTests -Dspotless.check.skip=true package
-        [[ -z $fingerprint ]] || echo "$fingerprint" >"$BUILD_FINGERPRINT"
+        if [[ -n $fingerprint ]]; then
+            mkdir -p "$(dirname "$BUILD_FINGERPRINT")"
+            echo "$fingerprint" >"$BUILD_FINGERPRINT"
+        fi
     fi
 
     say "3/6 A SIMULATED Kubernetes cluster with the platform's manifests applied, Prometheus and Alertmanager"
