@@ -17,7 +17,7 @@ public final class Streams {
         return stream + DEAD_LETTER_SUFFIX;
     }
 
-    /** The stream an event of this type is written to, following DESIGN.md's routing rules. */
+    /** The stream an event of this type is written to, following the routing rules of docs/architecture.md. */
     public static String forType(String type) {
         EventType parsed = EventType.parse(type);
         if (parsed.task() != null && parsed.phase() == Phase.TRIGGERED) {

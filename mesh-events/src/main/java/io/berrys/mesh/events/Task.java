@@ -32,7 +32,7 @@ public enum Task {
         return "mesh." + id + "." + phase.id();
     }
 
-    /** The one service that owns (answers) this task, as DESIGN.md assigns it. */
+    /** The one service that owns (answers) this task, as docs/architecture.md assigns it. */
     public String owner() {
         return switch (this) {
             case BACKUP, RESTORE, RESTORE_DRILL -> Services.BACKUP;

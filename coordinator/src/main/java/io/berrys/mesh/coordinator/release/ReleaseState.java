@@ -1,6 +1,6 @@
 package io.berrys.mesh.coordinator.release;
 
-/** Where a release is (DESIGN.md, "Release pipeline"). */
+/** Where a release is (docs/architecture.md, "Release pipeline"). */
 public enum ReleaseState {
     /** Waiting for the release ahead of it on the same environment and service. */
     QUEUED,
