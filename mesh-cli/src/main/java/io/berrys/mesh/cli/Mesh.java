@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         version = "mesh 0.1.0",
         description = "Publish, follow and steer releases of the Berrys Deploy Mesh.",
-        subcommands = {ReleaseCommands.class})
+        subcommands = {ReleaseCommands.class, AdminCommands.class})
 public class Mesh {
 
     @Option(

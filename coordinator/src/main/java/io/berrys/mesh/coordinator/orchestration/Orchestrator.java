@@ -157,11 +157,7 @@ public class Orchestrator {
                 .recoverWithUni(failure -> {
                     // One bad event must not hold back the others: each is tried in a transaction of its own.
                     LOG.debugf("A group of %d events failed (%s); applying them one by one", group.size(), failure);
-                    Uni<Void> chain = Uni.createFrom().voidItem();
-                    for (Pending entry : group) {
-                        chain = chain.chain(() -> applyAlone(home, entry));
-                    }
-                    return chain;
+                    return InOrder.each(group, entry -> applyAlone(home, entry));
                 });
     }
 
@@ -201,16 +197,10 @@ public class Orchestrator {
                     Set<String> releaseIds = new HashSet<>();
                     fresh.forEach(event ->
                             Optional.ofNullable(Events.releaseId(event)).ifPresent(releaseIds::add));
-                    return store.prefetch(releaseIds).chain(() -> {
-                        Uni<Void> chain = Uni.createFrom().voidItem();
-                        for (CloudEvent event : fresh) {
-                            chain = chain.chain(() -> {
-                                log(store, event);
-                                return decide(store, event, work);
-                            });
-                        }
-                        return chain;
-                    });
+                    return store.prefetch(releaseIds).chain(() -> InOrder.each(fresh, event -> {
+                        log(store, event);
+                        return decide(store, event, work);
+                    }));
                 })
                 .replaceWith(work.out());
     }
@@ -244,27 +234,28 @@ public class Orchestrator {
 
     private static final List<OutboxEntry> ALREADY_APPLIED = List.of();
 
-    /** How many events a rebuild replayed into how many releases. */
-    public record Rebuilt(int events, long releases) {}
-
     /**
-     * Throws the releases and stages away and replays the event log, in log order, into new ones: the projections
-     * are a function of the log. Live writers wait on the table lock meanwhile. Maintenance windows that opened
-     * are not events; a release they let go is re-admitted by the next sweep.
+     * Replays entries of the log, in order, into the projection {@code store} works on (a rebuild's): each decided
+     * as when it arrived, with its recorded time as "now", and nothing sent or audited again.
      */
-    public Uni<Rebuilt> rebuildProjections() {
-        return transactions.inTransaction(store -> store.lockAndClearProjections()
-                .chain(store::eventLog)
-                .chain(events -> {
-                    Uni<Void> chain = Uni.createFrom().voidItem();
-                    for (EventLogEntry entry : events) {
-                        CloudEvent event =
-                                EventCodec.fromFields(OutboxRelay.fields(entry.fields()), EventSchema.MAX_ENTRY_BYTES);
-                        chain = chain.chain(() -> decide(store, event, Work.replay(entry.recordedAt())));
-                    }
-                    return chain.chain(() -> store.countReleases())
-                            .map(releases -> new Rebuilt(events.size(), releases));
-                }));
+    Uni<Void> replay(StoreTransaction store, List<EventLogEntry> entries) {
+        Set<String> releaseIds = new HashSet<>();
+        for (EventLogEntry entry : entries) {
+            // A release request without a release id names its release by its own event id.
+            releaseIds.add(entry.releaseId() == null ? entry.eventId() : entry.releaseId());
+        }
+        return store.prefetch(releaseIds).chain(() -> InOrder.each(entries, entry -> {
+            CloudEvent event;
+            try {
+                event = EventCodec.fromFields(OutboxRelay.fields(entry.fields()), EventSchema.MAX_ENTRY_BYTES);
+            } catch (RuntimeException failure) {
+                throw new IllegalStateException(
+                        "event " + entry.seq() + " of the log (" + entry.eventId() + ") cannot be read: "
+                                + failure.getMessage(),
+                        failure);
+            }
+            return decide(store, event, Work.replay(entry.recordedAt()));
+        }));
     }
 
     /**
@@ -514,11 +505,7 @@ public class Orchestrator {
     }
 
     private Uni<Void> carryOut(StoreTransaction store, Release release, List<Effect> effects, Work work) {
-        Uni<Void> chain = Uni.createFrom().voidItem();
-        for (Effect effect : effects) {
-            chain = chain.chain(() -> carryOut(store, release, effect, work));
-        }
-        return chain;
+        return InOrder.each(effects, effect -> carryOut(store, release, effect, work));
     }
 
     private Uni<Void> carryOut(StoreTransaction store, Release release, Effect effect, Work work) {

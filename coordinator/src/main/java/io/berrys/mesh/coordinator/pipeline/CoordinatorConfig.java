@@ -39,6 +39,34 @@ public interface CoordinatorConfig {
     @WithDefault("PT1S")
     Duration sweepInterval();
 
+    /** How {@code POST /api/admin/rebuild} replays the event log; see the README's "Rebuild". */
+    RebuildConfig rebuild();
+
+    interface RebuildConfig {
+        /** Entries of the log replayed per transaction: memory and the time a page holds its event loop. */
+        @WithDefault("500")
+        int pageSize();
+
+        /**
+         * How old an entry must be before a page outside the swap replays it. A live transaction gets its entry's
+         * sequence number before it commits, so an entry newer than this may still have an uncommitted one before
+         * it; the swap replays the rest with the log locked, and checks that nothing was missed.
+         */
+        @WithDefault("PT5S")
+        Duration settle();
+
+        /** How long the swap waits for its locks before it catches up again and retries. */
+        @WithDefault("PT2S")
+        Duration swapLockTimeout();
+
+        @WithDefault("5")
+        int swapAttempts();
+
+        /** A running rebuild that has not reported for this long is taken as dead (its coordinator stopped). */
+        @WithDefault("PT1M")
+        Duration staleAfter();
+    }
+
     /** API tokens by name; see {@link io.berrys.mesh.coordinator.auth.ApiTokens}. */
     Map<String, TokenConfig> tokens();
 

@@ -1,7 +1,5 @@
 package io.berrys.mesh.coordinator.store;
 
-import static io.berrys.mesh.coordinator.store.ReleaseMapper.RELEASE_COLUMNS;
-import static io.berrys.mesh.coordinator.store.ReleaseMapper.STAGE_COLUMNS;
 import static io.berrys.mesh.coordinator.store.ReleaseMapper.instant;
 import static io.berrys.mesh.coordinator.store.ReleaseMapper.timestamp;
 
@@ -32,23 +30,6 @@ import java.util.Set;
  */
 public final class StoreTransaction {
 
-    private static final String STAGE_UPSERT = "insert into stages (" + STAGE_COLUMNS + ")"
-            + " values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-            + " on conflict (release_id, position) do update set task = excluded.task, status = excluded.status,"
-            + " attempt = excluded.attempt, triggered_event_id = excluded.triggered_event_id,"
-            + " triggered_at = excluded.triggered_at, started_at = excluded.started_at,"
-            + " last_activity_at = excluded.last_activity_at, finished_at = excluded.finished_at,"
-            + " message = excluded.message";
-
-    private static final String RELEASE_INSERT = "insert into releases (" + RELEASE_COLUMNS + ") values ($1, $2, $3,"
-            + " $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 0)";
-
-    private static final String RELEASE_UPDATE = "update releases set environment = $2, service = $3, version = $4,"
-            + " image = $5, databases = $6, migrations = $7, requires_downtime = $8, requested_by = $9, state = $10,"
-            + " stage_index = $11, traffic_moved = $12, approved = $13, reason = $14, rollbacks = $15,"
-            + " announced_opening = $16, created_at = $17, updated_at = $18, stage_deadline = $19,"
-            + " lock_version = lock_version + 1 where id = $1 and lock_version = $20";
-
     private static final String EVENT_COLUMNS =
             "seq, event_id, type, source, release_id, subject, event_time, fields, recorded_at";
 
@@ -71,13 +52,31 @@ public final class StoreTransaction {
     }
 
     private final SqlConnection connection;
+    private final ProjectionTables tables;
+    /** Set in a rebuild: the slot queries are answered from it, and no slot lock is needed. */
+    private final ReplaySlots replaySlots;
+
     private final Map<String, Tracked> releases = new LinkedHashMap<>();
+    /** Ids read and not found, so that asking again costs no query; a release added here leaves it. */
+    private final Set<String> absent = new HashSet<>();
     private final List<EventLogEntry> logged = new ArrayList<>();
     private final List<OutboxEntry> outbox = new ArrayList<>();
     private final List<AuditEntry> audit = new ArrayList<>();
 
     StoreTransaction(SqlConnection connection) {
+        this(connection, ProjectionTables.LIVE, null);
+    }
+
+    /** A transaction of a rebuild: it reads and writes {@code tables} and keeps {@code replaySlots} up to date. */
+    StoreTransaction(SqlConnection connection, ProjectionTables tables, ReplaySlots replaySlots) {
         this.connection = connection;
+        this.tables = tables;
+        this.replaySlots = replaySlots;
+    }
+
+    /** The connection of this transaction, for the rebuild's own statements. */
+    SqlConnection connection() {
+        return connection;
     }
 
     // ---- releases
@@ -92,12 +91,16 @@ public final class StoreTransaction {
 
     /** Reads these releases (with their stages) in two queries, so later lookups find them here. */
     public Uni<Void> prefetch(Collection<String> ids) {
-        List<String> missing =
-                ids.stream().filter(id -> !releases.containsKey(id)).toList();
+        List<String> missing = ids.stream()
+                .filter(id -> !releases.containsKey(id) && !absent.contains(id))
+                .toList();
         if (missing.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
         return read("id = any($1)", Tuple.of(missing.toArray(String[]::new)), "")
+                .invoke(() -> missing.stream()
+                        .filter(id -> !releases.containsKey(id))
+                        .forEach(absent::add))
                 .replaceWithVoid();
     }
 
@@ -106,6 +109,10 @@ public final class StoreTransaction {
         Tracked tracked = new Tracked(release, null, null, List.of());
         tracked.pipeline = pipeline;
         releases.put(release.id(), tracked);
+        absent.remove(release.id());
+        if (replaySlots != null) {
+            replaySlots.track(release);
+        }
     }
 
     /**
@@ -118,10 +125,19 @@ public final class StoreTransaction {
             throw new IllegalStateException("release " + release.id() + " was not read in this transaction");
         }
         tracked.pipeline = pipeline;
+        if (replaySlots != null) {
+            replaySlots.track(release);
+        }
     }
 
     /** The queued releases of one (environment, service) slot. */
     public Uni<List<Release>> queued(String environment, String service, String queuedState) {
+        if (replaySlots != null) {
+            List<String> ids = replaySlots.queued(environment, service);
+            return prefetch(ids).map(ignored -> ids.stream()
+                    .map(id -> releases.get(id).release)
+                    .toList());
+        }
         return select(
                 "environment = $1 and service = $2 and state = $3",
                 Tuple.of(environment, service, queuedState),
@@ -131,8 +147,14 @@ public final class StoreTransaction {
     /** The oldest queued release of the slot, if no release of the slot is in one of {@code activeStates}. */
     public Uni<Release> nextAdmissible(
             String environment, String service, String queuedState, List<String> activeStates) {
+        if (replaySlots != null) {
+            return replaySlots
+                    .nextAdmissible(environment, service)
+                    .map(this::release)
+                    .orElseGet(() -> Uni.createFrom().nullItem());
+        }
         return select(
-                        "environment = $1 and service = $2 and state = $3 and not exists (select 1 from releases a"
+                        "environment = $1 and service = $2 and state = $3 and not exists (" + tables.activeInSlot
                                 + " where a.environment = $1 and a.service = $2 and a.state = any($4))",
                         Tuple.of(environment, service, queuedState, activeStates.toArray(String[]::new)),
                         " order by created_at limit 1")
@@ -175,7 +197,7 @@ public final class StoreTransaction {
 
     private Uni<Long> count(String where, Tuple parameters) {
         return write().chain(() -> connection
-                .preparedQuery("select count(*) from releases where " + where)
+                .preparedQuery(tables.countReleases + where)
                 .execute(parameters)
                 .map(rows -> rows.iterator().next().getLong(0)));
     }
@@ -194,7 +216,7 @@ public final class StoreTransaction {
      */
     private Uni<List<Release>> read(String where, Tuple parameters, String orderAndLimit) {
         return connection
-                .preparedQuery("select " + RELEASE_COLUMNS + " from releases where " + where + orderAndLimit)
+                .preparedQuery(tables.selectReleases + where + orderAndLimit)
                 .execute(parameters)
                 .chain(rows -> {
                     List<Row> found = new ArrayList<>();
@@ -229,8 +251,7 @@ public final class StoreTransaction {
 
     private Uni<Map<String, List<StageRow>>> stagesOf(List<String> releaseIds) {
         return connection
-                .preparedQuery("select " + STAGE_COLUMNS + " from stages where release_id = any($1)"
-                        + " order by release_id, position")
+                .preparedQuery(tables.selectStages)
                 .execute(Tuple.of(releaseIds.toArray(String[]::new)))
                 .map(rows -> {
                     Map<String, List<StageRow>> byRelease = new HashMap<>();
@@ -289,15 +310,15 @@ public final class StoreTransaction {
         if (inserts.isEmpty() && updates.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return batch(RELEASE_INSERT, inserts)
+        return batch(tables.releaseInsert, inserts)
                 .chain(() -> updates.isEmpty()
                         ? Uni.createFrom().voidItem()
                         : connection
-                                .preparedQuery(RELEASE_UPDATE)
+                                .preparedQuery(tables.releaseUpdate)
                                 .executeBatch(updates)
                                 .invoke(result -> checkVersions(result, updated))
                                 .replaceWithVoid())
-                .chain(() -> batch(STAGE_UPSERT, stageWrites))
+                .chain(() -> batch(tables.stageUpsert, stageWrites))
                 .invoke(() -> afterWrite.forEach(Runnable::run));
     }
 
@@ -348,17 +369,25 @@ public final class StoreTransaction {
 
     /** The log of one release after {@code afterSeq}, in order. */
     public Uni<List<EventLogEntry>> eventsOf(String releaseId, long afterSeq) {
-        return events("release_id = $1 and seq > $2", Tuple.of(releaseId, afterSeq));
+        return events("release_id = $1 and seq > $2", Tuple.of(releaseId, afterSeq), "");
     }
 
-    /** The whole log, in order. */
-    public Uni<List<EventLogEntry>> eventLog() {
-        return events("true", Tuple.tuple());
+    /**
+     * Up to {@code limit} entries of the log after {@code afterSeq}, in order; only those recorded before
+     * {@code recordedBefore} unless it is null.
+     */
+    public Uni<List<EventLogEntry>> logPage(long afterSeq, Instant recordedBefore, int limit) {
+        return recordedBefore == null
+                ? events("seq > $1", Tuple.of(afterSeq), " limit " + limit)
+                : events(
+                        "seq > $1 and recorded_at < $2",
+                        Tuple.of(afterSeq, timestamp(recordedBefore)),
+                        " limit " + limit);
     }
 
-    private Uni<List<EventLogEntry>> events(String where, Tuple parameters) {
+    private Uni<List<EventLogEntry>> events(String where, Tuple parameters, String limit) {
         return connection
-                .preparedQuery("select " + EVENT_COLUMNS + " from event_log where " + where + " order by seq")
+                .preparedQuery("select " + EVENT_COLUMNS + " from event_log where " + where + " order by seq" + limit)
                 .execute(parameters)
                 .map(rows -> {
                     List<EventLogEntry> entries = new ArrayList<>(rows.size());
@@ -405,20 +434,12 @@ public final class StoreTransaction {
 
     /** Serialises the transactions that fill or free one slot, across replicas, until this one ends. */
     public Uni<Void> lockSlot(String slot) {
+        if (replaySlots != null) {
+            return Uni.createFrom().voidItem();
+        }
         return connection
                 .preparedQuery("select pg_advisory_xact_lock(hashtext($1))")
                 .execute(Tuple.of(slot))
-                .replaceWithVoid();
-    }
-
-    /** Makes every other writer of releases wait for this transaction, and empties the projections. */
-    public Uni<Void> lockAndClearProjections() {
-        releases.clear();
-        return connection
-                .query("lock table releases in exclusive mode")
-                .execute()
-                .chain(() -> connection.query("delete from stages").execute())
-                .chain(() -> connection.query("delete from releases").execute())
                 .replaceWithVoid();
     }
 

@@ -37,9 +37,21 @@ public class Transactions {
 
     /** A transaction whose work runs on the event loop of {@code home}. */
     public <T> Uni<T> inTransaction(Context home, Function<StoreTransaction, Uni<T>> work) {
+        return inTransaction(home, ProjectionTables.LIVE, null, work);
+    }
+
+    /**
+     * A transaction of a rebuild, on {@code tables} instead of the live projection, keeping {@code replaySlots} up
+     * to date.
+     */
+    public <T> Uni<T> inTransaction(
+            Context home,
+            ProjectionTables tables,
+            ReplaySlots replaySlots,
+            Function<StoreTransaction, Uni<T>> work) {
         return Uni.createFrom()
                 .emitter(emitter -> home.runOnContext(start -> pool.withTransaction(connection -> {
-                            StoreTransaction store = new StoreTransaction(connection);
+                            StoreTransaction store = new StoreTransaction(connection, tables, replaySlots);
                             // Deferred, so that an exception thrown while building the work fails it like any
                             // other failure and the transaction is rolled back.
                             return Uni.createFrom()

@@ -1,0 +1,253 @@
+package io.berrys.mesh.coordinator.orchestration;
+
+import io.berrys.mesh.coordinator.pipeline.CoordinatorConfig;
+import io.berrys.mesh.coordinator.store.EventLogEntry;
+import io.berrys.mesh.coordinator.store.ProjectionTables;
+import io.berrys.mesh.coordinator.store.RebuildJob;
+import io.berrys.mesh.coordinator.store.RebuildJobStore;
+import io.berrys.mesh.coordinator.store.RebuildTables;
+import io.berrys.mesh.coordinator.store.ReplaySlots;
+import io.berrys.mesh.coordinator.store.StoreTransaction;
+import io.berrys.mesh.coordinator.store.Transactions;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.pgclient.PgException;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Function;
+import org.jboss.logging.Logger;
+
+/**
+ * Rebuilds the projections (releases and stages) from the event log while the coordinator keeps working. The log
+ * is replayed in pages, each in a transaction of its own, into shadow tables; live processing meanwhile writes the
+ * live tables as usual. Once the replay has caught up, one short transaction stops the live writers, replays the
+ * entries that arrived meanwhile, checks that every entry of the log was replayed, and puts the shadow tables in
+ * the live ones' place. Memory stays bounded by a page and the releases not finished at the point replayed; the
+ * stack by {@link InOrder}.
+ */
+@ApplicationScoped
+public class ProjectionRebuild {
+
+    private static final Logger LOG = Logger.getLogger(ProjectionRebuild.class);
+    /** How often a running rebuild writes its progress. */
+    private static final long REPORT_EVERY_NANOS = 500_000_000L;
+
+    private final Orchestrator orchestrator;
+    private final Transactions transactions;
+    private final RebuildJobStore jobs;
+    private final CoordinatorConfig.RebuildConfig config;
+
+    public ProjectionRebuild(
+            Orchestrator orchestrator, Transactions transactions, RebuildJobStore jobs, CoordinatorConfig config) {
+        this.orchestrator = orchestrator;
+        this.transactions = transactions;
+        this.jobs = jobs;
+        this.config = config.rebuild();
+    }
+
+    /**
+     * Starts a rebuild and answers once it is recorded; it then runs on its own event loop. Fails with
+     * {@link RebuildJobStore.AlreadyRunning} when one runs already.
+     */
+    public Uni<RebuildJob> start(String requestedBy) {
+        String id = "rebuild-" + UUID.randomUUID().toString().substring(0, 8);
+        return transactions
+                .inTransaction(RebuildTables::countLog)
+                .chain(total -> jobs.start(id, requestedBy, total, config.staleAfter()))
+                .invoke(job -> {
+                    LOG.infof("Rebuild %s of the projections requested by %s: %d events in the log", id, requestedBy,
+                            job.eventsTotal());
+                    new Run(job).start();
+                });
+    }
+
+    /** One rebuild, from the shadow tables to the swap. */
+    private final class Run {
+        private final RebuildJob job;
+        private final Context home = transactions.newEventLoopContext();
+        private final ReplaySlots slots = new ReplaySlots();
+        private final long startedNanos = System.nanoTime();
+        private long lastSeq;
+        private long replayed;
+        private Long longestPauseMs;
+        private long reportedNanos;
+        private long releases;
+
+        Run(RebuildJob job) {
+            this.job = job;
+        }
+
+        void start() {
+            resetHeapPeaks();
+            inShadow(RebuildTables::create)
+                    .chain(() -> Multi.createBy()
+                            .repeating()
+                            .uni(this::caughtUpAndSwapped)
+                            .whilst(swapped -> !swapped)
+                            .select()
+                            .first(config.swapAttempts())
+                            .collect()
+                            .last())
+                    .subscribe()
+                    .with(this::finished, this::failed);
+        }
+
+        /** Replays up to the settled end of the log, then tries the swap: true once swapped. */
+        private Uni<Boolean> caughtUpAndSwapped() {
+            return Multi.createBy()
+                    .repeating()
+                    .uni(() -> inShadow(store -> replayPage(store, Instant.now().minus(config.settle()))))
+                    .whilst(count -> count == config.pageSize())
+                    .collect()
+                    .last()
+                    .chain(ignored -> swap());
+        }
+
+        /** One page of the log into the shadow tables; answers how many entries it held. */
+        private Uni<Integer> replayPage(StoreTransaction store, Instant recordedBefore) {
+            return store.logPage(lastSeq, recordedBefore, config.pageSize()).chain(page -> {
+                if (page.isEmpty()) {
+                    return Uni.createFrom().item(0);
+                }
+                return orchestrator.replay(store, page).map(ignored -> {
+                    replayed(page);
+                    return page.size();
+                });
+            });
+        }
+
+        private void replayed(List<EventLogEntry> page) {
+            lastSeq = page.get(page.size() - 1).seq();
+            replayed += page.size();
+            long now = System.nanoTime();
+            if (now - reportedNanos >= REPORT_EVERY_NANOS) {
+                reportedNanos = now;
+                report(RebuildJob.Phase.REPLAYING);
+            }
+        }
+
+        /**
+         * Stops the live writers, replays what is left of the log, checks that the whole log was replayed and swaps
+         * the tables; false when the locks were not had in time (the caller catches up and tries again).
+         */
+        private Uni<Boolean> swap() {
+            report(RebuildJob.Phase.SWAPPING);
+            long[] lockedAt = new long[1];
+            return inShadow(store -> RebuildTables.lockLive(store, config.swapLockTimeout())
+                            .invoke(() -> lockedAt[0] = System.nanoTime())
+                            .chain(() -> Multi.createBy()
+                                    .repeating()
+                                    .uni(() -> replayPage(store, null))
+                                    .whilst(count -> count == config.pageSize())
+                                    .collect()
+                                    .last())
+                            .chain(() -> RebuildTables.countLog(store))
+                            .chain(logged -> {
+                                if (logged != replayed) {
+                                    throw new IllegalStateException("the log holds " + logged + " events but "
+                                            + replayed + " were replayed: a live transaction committed an entry"
+                                            + " behind the replay (it took longer than the settle time, "
+                                            + config.settle() + "); nothing was swapped, run the rebuild again");
+                                }
+                                return store.countReleases();
+                            })
+                            .invoke(count -> releases = count)
+                            .chain(() -> RebuildTables.swap(store)))
+                    .map(ignored -> {
+                        longestPauseMs = Math.max(
+                                longestPauseMs == null ? 0 : longestPauseMs,
+                                (System.nanoTime() - lockedAt[0]) / 1_000_000);
+                        return true;
+                    })
+                    .onFailure(ProjectionRebuild::lockTimedOut)
+                    .recoverWithItem(() -> {
+                        LOG.infof(
+                                "Rebuild %s: the live tables were busy for %s; catching up and trying again",
+                                job.id(), config.swapLockTimeout());
+                        return false;
+                    });
+        }
+
+        private <T> Uni<T> inShadow(Function<StoreTransaction, Uni<T>> work) {
+            return transactions.inTransaction(home, ProjectionTables.REBUILD, slots, work);
+        }
+
+        private void finished(Boolean swapped) {
+            if (!Boolean.TRUE.equals(swapped)) {
+                failed(new IllegalStateException("the live tables stayed busy through " + config.swapAttempts()
+                        + " attempts of " + config.swapLockTimeout() + "; nothing was swapped"));
+                return;
+            }
+            Double rate = rate();
+            LOG.infof(
+                    "Rebuild %s done: %d events into %d releases in %.1f s (%.0f events/s); live writers waited %d ms",
+                    job.id(), replayed, releases, seconds(), rate, longestPauseMs);
+            jobs.finish(job.id(), RebuildJob.State.SUCCEEDED, replayed, rate, releases, longestPauseMs, peakHeapMb(),
+                            "rebuilt " + releases + " releases from " + replayed + " events")
+                    .subscribe()
+                    .with(ignored -> {}, failure -> LOG.errorf(failure, "Rebuild %s: could not record its end", job.id()));
+        }
+
+        private void failed(Throwable failure) {
+            LOG.errorf(failure, "Rebuild %s failed after %d events; the live projections are as they were", job.id(),
+                    replayed);
+            String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
+            inShadow(RebuildTables::drop)
+                    .onFailure()
+                    .recoverWithNull()
+                    .chain(() -> jobs.finish(job.id(), RebuildJob.State.FAILED, replayed, rate(), null, longestPauseMs,
+                            peakHeapMb(), message))
+                    .subscribe()
+                    .with(ignored -> {}, end -> LOG.errorf(end, "Rebuild %s: could not record its end", job.id()));
+        }
+
+        private void report(RebuildJob.Phase phase) {
+            jobs.progress(job.id(), phase, replayed, rate(), longestPauseMs)
+                    .subscribe()
+                    .with(ignored -> {}, failure -> LOG.warnf("Rebuild %s: progress not recorded: %s", job.id(),
+                            failure.getMessage()));
+        }
+
+        private double seconds() {
+            return (System.nanoTime() - startedNanos) / 1e9;
+        }
+
+        private Double rate() {
+            double seconds = seconds();
+            return seconds <= 0 ? null : replayed / seconds;
+        }
+    }
+
+    private static boolean lockTimedOut(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof PgException pg && RebuildTables.LOCK_NOT_AVAILABLE.equals(pg.getSqlState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void resetHeapPeaks() {
+        heapPools().forEach(MemoryPoolMXBean::resetPeakUsage);
+    }
+
+    /** The most heap the coordinator used while the rebuild ran: the sum of each heap pool's peak. */
+    private static Integer peakHeapMb() {
+        long bytes = heapPools().stream()
+                .mapToLong(pool -> pool.getPeakUsage().getUsed())
+                .sum();
+        return (int) Math.round(bytes / (1024.0 * 1024.0));
+    }
+
+    private static List<MemoryPoolMXBean> heapPools() {
+        return ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(pool -> pool.getType() == MemoryType.HEAP)
+                .toList();
+    }
+}
