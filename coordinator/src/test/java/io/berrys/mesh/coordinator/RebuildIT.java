@@ -63,7 +63,8 @@ class RebuildIT {
         Map<String, Object> done = rebuildAndWait();
         assertEquals("SUCCEEDED", done.get("state"), done.toString());
         assertEquals("DONE", done.get("phase"), done.toString());
-        assertTrue(((Number) done.get("eventsReplayed")).longValue() >= ((Number) done.get("eventsTotal")).longValue(),
+        assertTrue(
+                ((Number) done.get("eventsReplayed")).longValue() >= ((Number) done.get("eventsTotal")).longValue(),
                 done.toString());
         assertTrue(done.get("longestPauseMs") != null && done.get("peakHeapMb") != null, done.toString());
     }
@@ -79,7 +80,8 @@ class RebuildIT {
     void oneRebuildRunsAtATimeAndADeadOneIsTakenAsFailed() throws SQLException {
         String other = "rebuild-elsewhere";
         execute("insert into rebuild_jobs (id, state, phase, requested_by, started_at, updated_at, events_total,"
-                + " events_replayed) values ('" + other + "', 'RUNNING', 'REPLAYING', 'operator', now(), now(), 10, 5)");
+                + " events_replayed) values ('" + other
+                + "', 'RUNNING', 'REPLAYING', 'operator', now(), now(), 10, 5)");
         try {
             Api.asAdmin()
                     .when()

@@ -49,19 +49,16 @@ final class TestAgents implements AutoCloseable {
         /** Says it started, then goes quiet. */
         START_THEN_SILENT,
         /** Works for a few seconds, reporting progress every 300 ms, then passes. */
-        SLOW
+        SLOW,
+        /** Reports progress five times at once, then passes: the heartbeats that fill a real log. */
+        HEARTBEATS
     }
 
     /** The test profile prefixes the coordinator's outgoing streams, keeping tests off the real ones. */
     static final String PREFIX = "it.coordinator.";
 
-    private static final List<String> COMMAND_STREAMS = List.of(
-            PREFIX + Task.BACKUP.commandStream(),
-            PREFIX + Task.MIGRATION.commandStream(),
-            PREFIX + Task.ROLLOUT.commandStream(),
-            PREFIX + Task.VERIFICATION.commandStream(),
-            PREFIX + Task.DECOMMISSION.commandStream(),
-            PREFIX + Streams.PRIORITY);
+    private final String prefix;
+    private final List<String> commandStreams;
 
     private final Vertx vertx = Vertx.vertx();
     private final Redis redis = Redis.createClient(vertx, LocalServers.requireRedis());
@@ -95,8 +92,21 @@ final class TestAgents implements AutoCloseable {
     });
 
     TestAgents(String replyStream) {
+        this(PREFIX, replyStream);
+    }
+
+    /** Agents for a coordinator whose outgoing streams carry {@code prefix}. */
+    TestAgents(String prefix, String replyStream) {
+        this.prefix = prefix;
         this.replyStream = replyStream;
-        for (String stream : COMMAND_STREAMS) {
+        this.commandStreams = List.of(
+                prefix + Task.BACKUP.commandStream(),
+                prefix + Task.MIGRATION.commandStream(),
+                prefix + Task.ROLLOUT.commandStream(),
+                prefix + Task.VERIFICATION.commandStream(),
+                prefix + Task.DECOMMISSION.commandStream(),
+                prefix + Streams.PRIORITY);
+        for (String stream : commandStreams) {
             await(redis.send(Request.cmd(Command.XGROUP)
                     .arg("CREATE")
                     .arg(stream)
@@ -202,7 +212,7 @@ final class TestAgents implements AutoCloseable {
     /** The fields of the first entry of a stream (the test prefix added) with this type and release. */
     Optional<Map<String, String>> entryOf(String stream, String releaseId, String type) {
         Response entries = await(redis.send(
-                Request.cmd(Command.XRANGE).arg(PREFIX + stream).arg("-").arg("+")));
+                Request.cmd(Command.XRANGE).arg(prefix + stream).arg("-").arg("+")));
         for (Response entry : entries) {
             Response fields = entry.get(1);
             Map<String, String> map = new HashMap<>();
@@ -245,8 +255,8 @@ final class TestAgents implements AutoCloseable {
                         .arg("BLOCK")
                         .arg(200)
                         .arg("STREAMS");
-                COMMAND_STREAMS.forEach(read::arg);
-                COMMAND_STREAMS.forEach(stream -> read.arg(">"));
+                commandStreams.forEach(read::arg);
+                commandStreams.forEach(stream -> read.arg(">"));
                 Response reply = await(redis.send(read));
                 for (Map.Entry<String, Map<String, String>> entry : entries(reply)) {
                     arrived(entry.getKey(), EventCodec.fromFields(entry.getValue(), EventSchema.MAX_ENTRY_BYTES));
@@ -298,6 +308,16 @@ final class TestAgents implements AutoCloseable {
             worker.start();
             return;
         }
+        if (behaviour == Behaviour.HEARTBEATS) {
+            for (int beat = 1; beat <= 5; beat++) {
+                send(Events.replyTo(
+                                command,
+                                Phase.PROGRESSED,
+                                agent,
+                                new TaskProgressed(task.id(), "working", beat * 20, null))
+                        .build());
+            }
+        }
         if (task == Task.ROLLOUT) {
             send(Events.replyTo(
                             command, Phase.PROGRESSED, agent, new TaskProgressed(task.id(), "traffic 100%", 100, null))
@@ -309,7 +329,7 @@ final class TestAgents implements AutoCloseable {
                         command, Phase.FINISHED, agent, new TaskFinished(task.id(), result, message, null))
                 .build();
         long work = workMillis;
-        if (work > 0 && behaviour == Behaviour.PASS) {
+        if (work > 0 && (behaviour == Behaviour.PASS || behaviour == Behaviour.HEARTBEATS)) {
             long delay = work / 2 + ThreadLocalRandom.current().nextLong(work + 1);
             finishers.schedule(
                     () -> {
@@ -411,7 +431,7 @@ final class TestAgents implements AutoCloseable {
         for (Thread worker : workers) {
             worker.join(2_000);
         }
-        for (String stream : COMMAND_STREAMS) {
+        for (String stream : commandStreams) {
             redis.send(Request.cmd(Command.XGROUP).arg("DESTROY").arg(stream).arg(group));
         }
         sleep(100);

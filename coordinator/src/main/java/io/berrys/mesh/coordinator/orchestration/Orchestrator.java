@@ -197,10 +197,11 @@ public class Orchestrator {
                     Set<String> releaseIds = new HashSet<>();
                     fresh.forEach(event ->
                             Optional.ofNullable(Events.releaseId(event)).ifPresent(releaseIds::add));
-                    return store.prefetch(releaseIds).chain(() -> InOrder.each(fresh, event -> {
-                        log(store, event);
-                        return decide(store, event, work);
-                    }));
+                    return store.prefetch(releaseIds)
+                            .chain(() -> InOrder.each(fresh, event -> {
+                                log(store, event);
+                                return decide(store, event, work);
+                            }));
                 })
                 .replaceWith(work.out());
     }
@@ -244,18 +245,19 @@ public class Orchestrator {
             // A release request without a release id names its release by its own event id.
             releaseIds.add(entry.releaseId() == null ? entry.eventId() : entry.releaseId());
         }
-        return store.prefetch(releaseIds).chain(() -> InOrder.each(entries, entry -> {
-            CloudEvent event;
-            try {
-                event = EventCodec.fromFields(OutboxRelay.fields(entry.fields()), EventSchema.MAX_ENTRY_BYTES);
-            } catch (RuntimeException failure) {
-                throw new IllegalStateException(
-                        "event " + entry.seq() + " of the log (" + entry.eventId() + ") cannot be read: "
-                                + failure.getMessage(),
-                        failure);
-            }
-            return decide(store, event, Work.replay(entry.recordedAt()));
-        }));
+        return store.prefetch(releaseIds)
+                .chain(() -> InOrder.each(entries, entry -> {
+                    CloudEvent event;
+                    try {
+                        event = EventCodec.fromFields(OutboxRelay.fields(entry.fields()), EventSchema.MAX_ENTRY_BYTES);
+                    } catch (RuntimeException failure) {
+                        throw new IllegalStateException(
+                                "event " + entry.seq() + " of the log (" + entry.eventId() + ") cannot be read: "
+                                        + failure.getMessage(),
+                                failure);
+                    }
+                    return decide(store, event, Work.replay(entry.recordedAt()));
+                }));
     }
 
     /**

@@ -6,7 +6,7 @@ import io.berrys.mesh.coordinator.store.ProjectionTables;
 import io.berrys.mesh.coordinator.store.RebuildJob;
 import io.berrys.mesh.coordinator.store.RebuildJobStore;
 import io.berrys.mesh.coordinator.store.RebuildTables;
-import io.berrys.mesh.coordinator.store.ReplaySlots;
+import io.berrys.mesh.coordinator.store.ReplayState;
 import io.berrys.mesh.coordinator.store.StoreTransaction;
 import io.berrys.mesh.coordinator.store.Transactions;
 import io.smallrye.mutiny.Multi;
@@ -18,6 +18,8 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Function;
@@ -37,6 +39,8 @@ public class ProjectionRebuild {
     private static final Logger LOG = Logger.getLogger(ProjectionRebuild.class);
     /** How often a running rebuild writes its progress. */
     private static final long REPORT_EVERY_NANOS = 500_000_000L;
+    /** Sequence numbers read at a time when looking for entries committed behind the replay. */
+    private static final int SEQ_CHUNK = 20_000;
 
     private final Orchestrator orchestrator;
     private final Transactions transactions;
@@ -61,8 +65,9 @@ public class ProjectionRebuild {
                 .inTransaction(RebuildTables::countLog)
                 .chain(total -> jobs.start(id, requestedBy, total, config.staleAfter()))
                 .invoke(job -> {
-                    LOG.infof("Rebuild %s of the projections requested by %s: %d events in the log", id, requestedBy,
-                            job.eventsTotal());
+                    LOG.infof(
+                            "Rebuild %s of the projections requested by %s: %d events in the log",
+                            id, requestedBy, job.eventsTotal());
                     new Run(job).start();
                 });
     }
@@ -71,10 +76,13 @@ public class ProjectionRebuild {
     private final class Run {
         private final RebuildJob job;
         private final Context home = transactions.newEventLoopContext();
-        private final ReplaySlots slots = new ReplaySlots();
+        private final ReplayState slots = new ReplayState(config.cacheSize());
         private final long startedNanos = System.nanoTime();
         private long lastSeq;
         private long replayed;
+        /** Which entries of the log were replayed, by sequence number: 1,000,000 entries take 125 KB. */
+        private final BitSet replayedSeqs = new BitSet();
+
         private Long longestPauseMs;
         private long reportedNanos;
         private long releases;
@@ -106,25 +114,76 @@ public class ProjectionRebuild {
                     .whilst(count -> count == config.pageSize())
                     .collect()
                     .last()
+                    .chain(ignored -> inShadow(this::replayLate))
                     .chain(ignored -> swap());
         }
 
-        /** One page of the log into the shadow tables; answers how many entries it held. */
+        /**
+         * One page of the log into the shadow tables; answers how many entries it held. With {@code recordedBefore},
+         * the page ends before the first entry recorded after it.
+         */
         private Uni<Integer> replayPage(StoreTransaction store, Instant recordedBefore) {
-            return store.logPage(lastSeq, recordedBefore, config.pageSize()).chain(page -> {
+            return store.logPage(lastSeq, config.pageSize()).chain(read -> {
+                List<EventLogEntry> page = recordedBefore == null ? read : settled(read, recordedBefore);
                 if (page.isEmpty()) {
                     return Uni.createFrom().item(0);
                 }
                 return orchestrator.replay(store, page).map(ignored -> {
                     replayed(page);
-                    return page.size();
+                    // A page cut short by the settle time is the end of what can be replayed now.
+                    return page.size() == read.size() ? page.size() : 0;
                 });
             });
         }
 
+        /**
+         * Entries of the log up to the last one replayed that were committed after a page had passed their place
+         * (a live transaction takes its sequence number before it commits), replayed now in their order. A
+         * release's events are written under its row's lock, so none of its later events can have been replayed
+         * before such an entry: the release still sees its events in order.
+         */
+        private Uni<Void> replayLate(StoreTransaction store) {
+            return store.countLogUpTo(lastSeq).chain(logged -> {
+                if (logged == replayed) {
+                    return Uni.createFrom().voidItem();
+                }
+                List<Long> missing = new ArrayList<>();
+                long[] after = {0};
+                return Multi.createBy()
+                        .repeating()
+                        .uni(() -> store.logSeqs(after[0], lastSeq, SEQ_CHUNK).invoke(seqs -> {
+                            for (long seq : seqs) {
+                                if (!replayedSeqs.get(index(seq))) {
+                                    missing.add(seq);
+                                }
+                            }
+                            if (!seqs.isEmpty()) {
+                                after[0] = seqs.get(seqs.size() - 1);
+                            }
+                        }))
+                        .whilst(seqs -> seqs.size() == SEQ_CHUNK)
+                        .collect()
+                        .last()
+                        .chain(ignored -> missing.isEmpty()
+                                ? Uni.createFrom().voidItem()
+                                : store.logEntries(missing).chain(late -> {
+                                    LOG.infof(
+                                            "Rebuild %s: %d entries were committed behind the replay; replaying them",
+                                            job.id(), late.size());
+                                    return orchestrator.replay(store, late).invoke(() -> late.forEach(this::mark));
+                                }))
+                        .invoke(() -> {
+                            if (replayed != logged) {
+                                throw new IllegalStateException("the log holds " + logged + " entries up to " + lastSeq
+                                        + " but " + replayed + " were replayed; nothing was swapped");
+                            }
+                        });
+            });
+        }
+
         private void replayed(List<EventLogEntry> page) {
-            lastSeq = page.get(page.size() - 1).seq();
-            replayed += page.size();
+            page.forEach(this::mark);
+            lastSeq = Math.max(lastSeq, page.get(page.size() - 1).seq());
             long now = System.nanoTime();
             if (now - reportedNanos >= REPORT_EVERY_NANOS) {
                 reportedNanos = now;
@@ -147,16 +206,8 @@ public class ProjectionRebuild {
                                     .whilst(count -> count == config.pageSize())
                                     .collect()
                                     .last())
-                            .chain(() -> RebuildTables.countLog(store))
-                            .chain(logged -> {
-                                if (logged != replayed) {
-                                    throw new IllegalStateException("the log holds " + logged + " events but "
-                                            + replayed + " were replayed: a live transaction committed an entry"
-                                            + " behind the replay (it took longer than the settle time, "
-                                            + config.settle() + "); nothing was swapped, run the rebuild again");
-                                }
-                                return store.countReleases();
-                            })
+                            .chain(() -> replayLate(store))
+                            .chain(() -> store.countReleases())
                             .invoke(count -> releases = count)
                             .chain(() -> RebuildTables.swap(store)))
                     .map(ignored -> {
@@ -188,30 +239,63 @@ public class ProjectionRebuild {
             LOG.infof(
                     "Rebuild %s done: %d events into %d releases in %.1f s (%.0f events/s); live writers waited %d ms",
                     job.id(), replayed, releases, seconds(), rate, longestPauseMs);
-            jobs.finish(job.id(), RebuildJob.State.SUCCEEDED, replayed, rate, releases, longestPauseMs, peakHeapMb(),
+            jobs.finish(
+                            job.id(),
+                            RebuildJob.State.SUCCEEDED,
+                            replayed,
+                            rate,
+                            releases,
+                            longestPauseMs,
+                            peakHeapMb(),
                             "rebuilt " + releases + " releases from " + replayed + " events")
                     .subscribe()
-                    .with(ignored -> {}, failure -> LOG.errorf(failure, "Rebuild %s: could not record its end", job.id()));
+                    .with(
+                            ignored -> {},
+                            failure -> LOG.errorf(failure, "Rebuild %s: could not record its end", job.id()));
         }
 
         private void failed(Throwable failure) {
-            LOG.errorf(failure, "Rebuild %s failed after %d events; the live projections are as they were", job.id(),
+            LOG.errorf(
+                    failure,
+                    "Rebuild %s failed after %d events; the live projections are as they were",
+                    job.id(),
                     replayed);
             String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
             inShadow(RebuildTables::drop)
                     .onFailure()
                     .recoverWithNull()
-                    .chain(() -> jobs.finish(job.id(), RebuildJob.State.FAILED, replayed, rate(), null, longestPauseMs,
-                            peakHeapMb(), message))
+                    .chain(() -> jobs.finish(
+                            job.id(),
+                            RebuildJob.State.FAILED,
+                            replayed,
+                            rate(),
+                            null,
+                            longestPauseMs,
+                            peakHeapMb(),
+                            message))
                     .subscribe()
                     .with(ignored -> {}, end -> LOG.errorf(end, "Rebuild %s: could not record its end", job.id()));
+        }
+
+        private void mark(EventLogEntry entry) {
+            replayedSeqs.set(index(entry.seq()));
+            replayed++;
+        }
+
+        private static int index(long seq) {
+            if (seq > Integer.MAX_VALUE) {
+                throw new IllegalStateException("log sequence number " + seq + " is beyond what a rebuild can track");
+            }
+            return (int) seq;
         }
 
         private void report(RebuildJob.Phase phase) {
             jobs.progress(job.id(), phase, replayed, rate(), longestPauseMs)
                     .subscribe()
-                    .with(ignored -> {}, failure -> LOG.warnf("Rebuild %s: progress not recorded: %s", job.id(),
-                            failure.getMessage()));
+                    .with(
+                            ignored -> {},
+                            failure ->
+                                    LOG.warnf("Rebuild %s: progress not recorded: %s", job.id(), failure.getMessage()));
         }
 
         private double seconds() {
@@ -222,6 +306,16 @@ public class ProjectionRebuild {
             double seconds = seconds();
             return seconds <= 0 ? null : replayed / seconds;
         }
+    }
+
+    /** The entries of a page up to the first one recorded at or after {@code recordedBefore}. */
+    private static List<EventLogEntry> settled(List<EventLogEntry> page, Instant recordedBefore) {
+        for (int i = 0; i < page.size(); i++) {
+            if (!page.get(i).recordedAt().isBefore(recordedBefore)) {
+                return page.subList(0, i);
+            }
+        }
+        return page;
     }
 
     private static boolean lockTimedOut(Throwable failure) {

@@ -44,13 +44,17 @@ public interface CoordinatorConfig {
 
     interface RebuildConfig {
         /** Entries of the log replayed per transaction: memory and the time a page holds its event loop. */
-        @WithDefault("500")
+        @WithDefault("1000")
         int pageSize();
 
+        /** Releases kept in memory between pages (finished ones leave at once); about 3 KB each. */
+        @WithDefault("5000")
+        int cacheSize();
+
         /**
-         * How old an entry must be before a page outside the swap replays it. A live transaction gets its entry's
-         * sequence number before it commits, so an entry newer than this may still have an uncommitted one before
-         * it; the swap replays the rest with the log locked, and checks that nothing was missed.
+         * How old an entry must be before a page outside the swap replays it. A live transaction takes its entry's
+         * sequence number before it commits, so a page that reads up to the newest entries may pass one committed a
+         * moment later; such entries are found and replayed afterwards, and waiting this long keeps them rare.
          */
         @WithDefault("PT5S")
         Duration settle();

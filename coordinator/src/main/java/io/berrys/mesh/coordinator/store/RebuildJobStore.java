@@ -52,12 +52,11 @@ public class RebuildJobStore {
                                 .execute(Tuple.of(id, requestedBy, eventsTotal))
                                 .map(rows -> of(rows.iterator().next()))))
                 .onFailure(RebuildJobStore::isSecondRunning)
-                .recoverWithUni(failure -> running(staleAfter)
-                        .map(running -> {
-                            throw running == null
-                                    ? new IllegalStateException("a rebuild was starting at the same moment; try again")
-                                    : new AlreadyRunning(running);
-                        }));
+                .recoverWithUni(failure -> running(staleAfter).map(running -> {
+                    throw running == null
+                            ? new IllegalStateException("a rebuild was starting at the same moment; try again")
+                            : new AlreadyRunning(running);
+                }));
     }
 
     /** What a running rebuild reports as it goes. */

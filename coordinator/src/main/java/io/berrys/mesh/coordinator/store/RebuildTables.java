@@ -33,8 +33,8 @@ public final class RebuildTables {
                         "drop table if exists " + SHADOW.stages + ", " + SHADOW.releases,
                         "create table " + SHADOW.releases + " (like " + LIVE.releases + " including all)",
                         "create table " + SHADOW.stages + " (like " + LIVE.stages + " including all)",
-                        "alter table " + SHADOW.stages + " add foreign key (release_id) references "
-                                + SHADOW.releases + " (id) on delete cascade"));
+                        "alter table " + SHADOW.stages + " add foreign key (release_id) references " + SHADOW.releases
+                                + " (id) on delete cascade"));
     }
 
     /** Drops what a rebuild that did not finish left behind. */
@@ -72,7 +72,7 @@ public final class RebuildTables {
      */
     public static Uni<Void> swap(StoreTransaction store) {
         SqlConnection connection = store.connection();
-        return store.flush()
+        return store.flushEverything()
                 .chain(() -> connection
                         .query("select c.relname as owner, i.relname as name, pg_get_indexdef(i.oid) as definition"
                                 + " from pg_index x join pg_class i on i.oid = x.indexrelid"
@@ -114,7 +114,8 @@ public final class RebuildTables {
             if (owner.equals(LIVE.releases) || owner.equals(LIVE.stages)) {
                 live.put(owner + shape, index.getString("name"));
             } else {
-                shadow.put((owner.equals(SHADOW.releases) ? LIVE.releases : LIVE.stages) + shape, index.getString("name"));
+                shadow.put(
+                        (owner.equals(SHADOW.releases) ? LIVE.releases : LIVE.stages) + shape, index.getString("name"));
             }
         }
         if (!live.keySet().equals(shadow.keySet())) {

@@ -34,7 +34,7 @@ public final class StoreTransaction {
             "seq, event_id, type, source, release_id, subject, event_time, fields, recorded_at";
 
     /** A release this transaction read or created, as it was last written, and where a decision left it. */
-    private static final class Tracked {
+    static final class Tracked {
         final Release release;
         /** Null until the release is first written. */
         Long version;
@@ -54,11 +54,13 @@ public final class StoreTransaction {
     private final SqlConnection connection;
     private final ProjectionTables tables;
     /** Set in a rebuild: the slot queries are answered from it, and no slot lock is needed. */
-    private final ReplaySlots replaySlots;
+    private final ReplayState replayState;
 
-    private final Map<String, Tracked> releases = new LinkedHashMap<>();
+    /** Per transaction; in a rebuild, the rebuild's cache, which outlives its transactions. */
+    private final Map<String, Tracked> releases;
     /** Ids read and not found, so that asking again costs no query; a release added here leaves it. */
     private final Set<String> absent = new HashSet<>();
+
     private final List<EventLogEntry> logged = new ArrayList<>();
     private final List<OutboxEntry> outbox = new ArrayList<>();
     private final List<AuditEntry> audit = new ArrayList<>();
@@ -67,11 +69,12 @@ public final class StoreTransaction {
         this(connection, ProjectionTables.LIVE, null);
     }
 
-    /** A transaction of a rebuild: it reads and writes {@code tables} and keeps {@code replaySlots} up to date. */
-    StoreTransaction(SqlConnection connection, ProjectionTables tables, ReplaySlots replaySlots) {
+    /** A transaction of a rebuild: it reads and writes {@code tables} and keeps {@code replayState} up to date. */
+    StoreTransaction(SqlConnection connection, ProjectionTables tables, ReplayState replayState) {
         this.connection = connection;
         this.tables = tables;
-        this.replaySlots = replaySlots;
+        this.replayState = replayState;
+        this.releases = replayState == null ? new LinkedHashMap<>() : replayState.cache();
     }
 
     /** The connection of this transaction, for the rebuild's own statements. */
@@ -98,9 +101,8 @@ public final class StoreTransaction {
             return Uni.createFrom().voidItem();
         }
         return read("id = any($1)", Tuple.of(missing.toArray(String[]::new)), "")
-                .invoke(() -> missing.stream()
-                        .filter(id -> !releases.containsKey(id))
-                        .forEach(absent::add))
+                .invoke(() ->
+                        missing.stream().filter(id -> !releases.containsKey(id)).forEach(absent::add))
                 .replaceWithVoid();
     }
 
@@ -110,8 +112,8 @@ public final class StoreTransaction {
         tracked.pipeline = pipeline;
         releases.put(release.id(), tracked);
         absent.remove(release.id());
-        if (replaySlots != null) {
-            replaySlots.track(release);
+        if (replayState != null) {
+            replayState.track(release);
         }
     }
 
@@ -125,18 +127,18 @@ public final class StoreTransaction {
             throw new IllegalStateException("release " + release.id() + " was not read in this transaction");
         }
         tracked.pipeline = pipeline;
-        if (replaySlots != null) {
-            replaySlots.track(release);
+        if (replayState != null) {
+            replayState.track(release);
         }
     }
 
     /** The queued releases of one (environment, service) slot. */
     public Uni<List<Release>> queued(String environment, String service, String queuedState) {
-        if (replaySlots != null) {
-            List<String> ids = replaySlots.queued(environment, service);
-            return prefetch(ids).map(ignored -> ids.stream()
-                    .map(id -> releases.get(id).release)
-                    .toList());
+        if (replayState != null) {
+            List<String> ids = replayState.queued(environment, service);
+            return prefetch(ids)
+                    .map(ignored ->
+                            ids.stream().map(id -> releases.get(id).release).toList());
         }
         return select(
                 "environment = $1 and service = $2 and state = $3",
@@ -147,8 +149,8 @@ public final class StoreTransaction {
     /** The oldest queued release of the slot, if no release of the slot is in one of {@code activeStates}. */
     public Uni<Release> nextAdmissible(
             String environment, String service, String queuedState, List<String> activeStates) {
-        if (replaySlots != null) {
-            return replaySlots
+        if (replayState != null) {
+            return replayState
                     .nextAdmissible(environment, service)
                     .map(this::release)
                     .orElseGet(() -> Uni.createFrom().nullItem());
@@ -196,10 +198,11 @@ public final class StoreTransaction {
     }
 
     private Uni<Long> count(String where, Tuple parameters) {
-        return write().chain(() -> connection
-                .preparedQuery(tables.countReleases + where)
-                .execute(parameters)
-                .map(rows -> rows.iterator().next().getLong(0)));
+        return write(true)
+                .chain(() -> connection
+                        .preparedQuery(tables.countReleases + where)
+                        .execute(parameters)
+                        .map(rows -> rows.iterator().next().getLong(0)));
     }
 
     /**
@@ -207,7 +210,7 @@ public final class StoreTransaction {
      * changes, and a release it returns that this transaction already holds is the same object, changes and all.
      */
     private Uni<List<Release>> select(String where, Tuple parameters, String orderAndLimit) {
-        return write().chain(() -> read(where, parameters, orderAndLimit));
+        return write(true).chain(() -> read(where, parameters, orderAndLimit));
     }
 
     /**
@@ -270,14 +273,15 @@ public final class StoreTransaction {
      * one read (otherwise {@link ConcurrentUpdateException}, and the caller's retry starts over), and of its
      * stages only those that differ.
      */
-    private Uni<Void> write() {
+    private Uni<Void> write(boolean everything) {
+        Set<Tracked> leaving = replayState == null ? Set.of() : leavingTheCache();
         List<Tuple> inserts = new ArrayList<>();
         List<Tuple> updates = new ArrayList<>();
         List<Tracked> updated = new ArrayList<>();
         List<Tuple> stageWrites = new ArrayList<>();
         List<Runnable> afterWrite = new ArrayList<>();
         for (Tracked tracked : releases.values()) {
-            if (tracked.pipeline == null) {
+            if (tracked.pipeline == null || !(everything || leaving.contains(tracked))) {
                 continue;
             }
             ReleaseRow row = ReleaseMapper.row(tracked.release, tracked.pipeline);
@@ -307,29 +311,60 @@ public final class StoreTransaction {
                 tracked.storedStages = stages;
             });
         }
+        leaving.forEach(tracked -> afterWrite.add(() -> releases.remove(tracked.release.id())));
         if (inserts.isEmpty() && updates.isEmpty()) {
+            afterWrite.forEach(Runnable::run);
             return Uni.createFrom().voidItem();
         }
-        return batch(tables.releaseInsert, inserts)
+        return unnest(tables.releaseInsert, inserts, ProjectionTables.RELEASE_TYPES)
                 .chain(() -> updates.isEmpty()
                         ? Uni.createFrom().voidItem()
                         : connection
                                 .preparedQuery(tables.releaseUpdate)
-                                .executeBatch(updates)
+                                .execute(ColumnArrays.of(updates, ProjectionTables.VERSIONED_RELEASE_TYPES))
                                 .invoke(result -> checkVersions(result, updated))
                                 .replaceWithVoid())
-                .chain(() -> batch(tables.stageUpsert, stageWrites))
+                .chain(() -> unnest(tables.stageUpsert, stageWrites, ProjectionTables.STAGE_TYPES))
                 .invoke(() -> afterWrite.forEach(Runnable::run));
     }
 
+    /**
+     * In a rebuild, the releases its cache lets go of at this write: the finished ones, which rarely hear of again,
+     * and the least recently used beyond the cache's limit. The others stay unwritten until they leave or the
+     * rebuild writes everything before it swaps: nobody else reads its tables.
+     */
+    private Set<Tracked> leavingTheCache() {
+        Set<Tracked> leaving = new HashSet<>();
+        int over = releases.size() - replayState.cacheLimit();
+        for (Tracked tracked : releases.values()) {
+            if (tracked.release.state().isTerminal() || over > 0) {
+                leaving.add(tracked);
+                over--;
+            }
+        }
+        return leaving;
+    }
+
+    /** Every release updated must be among those the update returned: another writer moved any other one. */
     private static void checkVersions(RowSet<Row> result, List<Tracked> updated) {
-        RowSet<Row> each = result;
+        Set<String> written = new HashSet<>();
+        result.forEach(row -> written.add(row.getString(0)));
         for (Tracked tracked : updated) {
-            if (each == null || each.rowCount() != 1) {
+            if (!written.contains(tracked.release.id())) {
                 throw new ConcurrentUpdateException(tracked.release.id(), tracked.version);
             }
-            each = each.next();
         }
+    }
+
+    /** One statement over the rows' columns as arrays. */
+    private Uni<Void> unnest(String sql, List<Tuple> rows, List<ColumnArrays.Type> types) {
+        if (rows.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return connection
+                .preparedQuery(sql)
+                .execute(ColumnArrays.of(rows, types))
+                .replaceWithVoid();
     }
 
     private Uni<Void> batch(String sql, List<Tuple> rows) {
@@ -372,17 +407,34 @@ public final class StoreTransaction {
         return events("release_id = $1 and seq > $2", Tuple.of(releaseId, afterSeq), "");
     }
 
-    /**
-     * Up to {@code limit} entries of the log after {@code afterSeq}, in order; only those recorded before
-     * {@code recordedBefore} unless it is null.
-     */
-    public Uni<List<EventLogEntry>> logPage(long afterSeq, Instant recordedBefore, int limit) {
-        return recordedBefore == null
-                ? events("seq > $1", Tuple.of(afterSeq), " limit " + limit)
-                : events(
-                        "seq > $1 and recorded_at < $2",
-                        Tuple.of(afterSeq, timestamp(recordedBefore)),
-                        " limit " + limit);
+    /** Up to {@code limit} entries of the log after {@code afterSeq}, in order. */
+    public Uni<List<EventLogEntry>> logPage(long afterSeq, int limit) {
+        return events("seq > $1", Tuple.of(afterSeq), " limit " + limit);
+    }
+
+    /** The entries of the log with these sequence numbers, in order. */
+    public Uni<List<EventLogEntry>> logEntries(List<Long> seqs) {
+        return events("seq = any($1)", Tuple.of(seqs.toArray(Long[]::new)), "");
+    }
+
+    /** How many entries the log holds up to {@code seq}. */
+    public Uni<Long> countLogUpTo(long seq) {
+        return connection
+                .preparedQuery("select count(*) from event_log where seq <= $1")
+                .execute(Tuple.of(seq))
+                .map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    /** Up to {@code limit} sequence numbers of the log in ({@code after}, {@code upTo}], in order. */
+    public Uni<List<Long>> logSeqs(long after, long upTo, int limit) {
+        return connection
+                .preparedQuery("select seq from event_log where seq > $1 and seq <= $2 order by seq limit $3")
+                .execute(Tuple.of(after, upTo, limit))
+                .map(rows -> {
+                    List<Long> seqs = new ArrayList<>(rows.size());
+                    rows.forEach(row -> seqs.add(row.getLong(0)));
+                    return seqs;
+                });
     }
 
     private Uni<List<EventLogEntry>> events(String where, Tuple parameters, String limit) {
@@ -434,7 +486,7 @@ public final class StoreTransaction {
 
     /** Serialises the transactions that fill or free one slot, across replicas, until this one ends. */
     public Uni<Void> lockSlot(String slot) {
-        if (replaySlots != null) {
+        if (replayState != null) {
             return Uni.createFrom().voidItem();
         }
         return connection
@@ -445,7 +497,12 @@ public final class StoreTransaction {
 
     /** Writes everything this transaction decided; {@link Transactions} calls it before the commit. */
     Uni<Void> flush() {
-        return write().chain(this::writeInserts);
+        return write(replayState == null).chain(this::writeInserts);
+    }
+
+    /** Writes everything this transaction (in a rebuild: the rebuild so far) decided. */
+    Uni<Void> flushEverything() {
+        return write(true).chain(this::writeInserts);
     }
 
     private Uni<Void> writeInserts() {

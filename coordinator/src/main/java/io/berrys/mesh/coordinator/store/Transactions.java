@@ -41,17 +41,14 @@ public class Transactions {
     }
 
     /**
-     * A transaction of a rebuild, on {@code tables} instead of the live projection, keeping {@code replaySlots} up
+     * A transaction of a rebuild, on {@code tables} instead of the live projection, keeping {@code replayState} up
      * to date.
      */
     public <T> Uni<T> inTransaction(
-            Context home,
-            ProjectionTables tables,
-            ReplaySlots replaySlots,
-            Function<StoreTransaction, Uni<T>> work) {
+            Context home, ProjectionTables tables, ReplayState replayState, Function<StoreTransaction, Uni<T>> work) {
         return Uni.createFrom()
                 .emitter(emitter -> home.runOnContext(start -> pool.withTransaction(connection -> {
-                            StoreTransaction store = new StoreTransaction(connection, tables, replaySlots);
+                            StoreTransaction store = new StoreTransaction(connection, tables, replayState);
                             // Deferred, so that an exception thrown while building the work fails it like any
                             // other failure and the transaction is rolled back.
                             return Uni.createFrom()
