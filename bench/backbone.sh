@@ -7,25 +7,17 @@
 # plus the ratios connector_vs_naive and connector_vs_raw_xadd, measured in the same run because this machine is
 # shared and noisy. Targets (issue "Foundation"): connector >= 50,000/s and >= 5x naive; p99 <= 5 ms at 10k/s.
 # Options through the environment: BENCH_EVENTS (200000), BENCH_RATE (10000), BENCH_SECONDS (10).
-set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-cd "$ROOT"
 "$ROOT/deploy/local/servers.sh" start redis >/dev/null
 eval "$("$ROOT/deploy/local/servers.sh" env)"
 export MESH_REDIS_URL
 
 echo "[bench] building and running the connector benchmark (about a minute)..." >&2
-log_file="$(mktemp)"
-trap 'rm -f "$log_file"' EXIT
-if ! ./mvnw -B -pl mesh-events test -Dtest=BackboneBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dspotless.check.skip=true -Dbench.events="${BENCH_EVENTS:-200000}" -Dbench.rate="${BENCH_RATE:-10000}" \
-    -Dbench.seconds="${BENCH_SECONDS:-10}" >"$log_file" 2>&1; then
-    tail -n 60 "$log_file" >&2
-    echo "[bench] the connector benchmark failed; the end of its log is above" >&2
-    exit 1
-fi
-java_figures="$(grep -E '^[a-z0-9_]+=' "$log_file")"
+run_maven connector -pl mesh-events test -Dtest=BackboneBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
+    -Dbench.events="${BENCH_EVENTS:-200000}" -Dbench.rate="${BENCH_RATE:-10000}" \
+    -Dbench.seconds="${BENCH_SECONDS:-10}"
+java_figures="$(figures)"
 entry_bytes="$(sed -n 's/^entry_bytes=//p' <<<"$java_figures")"
 
 echo "[bench] redis-benchmark XADD with a ${entry_bytes}-byte entry..." >&2

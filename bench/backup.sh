@@ -4,23 +4,15 @@
 # on a pgbench database (BENCH_SCALE 40, about 600 MB, created once and kept as mesh_bench_backup): pg_dump -Fc to
 # /dev/null against the backup-service's pg_dump streamed into a multipart upload to the local moto server, with
 # its SHA-256, in the same run. Target (issue "Migration and backup services"): ratio >= 0.8.
-set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-cd "$ROOT"
 "$ROOT/deploy/local/servers.sh" start all >/dev/null
 eval "$("$ROOT/deploy/local/servers.sh" env)"
 export MESH_REDIS_URL MESH_PG_URL MESH_PG_USER MESH_PG_PASSWORD MESH_AWS_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 
 echo "[bench] building and running the backup benchmark (a few minutes the first time: pgbench -i)..." >&2
-log_file="$(mktemp)"
-trap 'rm -f "$log_file"' EXIT
-./mvnw -B -q -pl mesh-events install -DskipTests -Dspotless.check.skip=true >&2
-if ! ./mvnw -B -pl backup-service test -Dtest=BackupBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dspotless.check.skip=true -Dbench.scale="${BENCH_SCALE:-40}" >"$log_file" 2>&1; then
-    tail -n 60 "$log_file" >&2
-    echo "[bench] the backup benchmark failed; the end of its log is above" >&2
-    exit 1
-fi
-grep -E '^\[bench\]' "$log_file" >&2 || true
-grep -E '^[a-z0-9_]+=' "$log_file"
+install_for backup-service
+run_maven backup -pl backup-service test -Dtest=BackupBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
+    -Dbench.scale="${BENCH_SCALE:-40}"
+grep -E '^\[bench\]' "$BENCH_LOG" >&2 || true
+figures

@@ -11,24 +11,15 @@
 # runs from an agent's finished going out to the next command reaching it. Targets (issue "Coordinator"): p99 <= 20 ms; with
 # 10,000 live releases no worse than 2x. Options: BENCH_RELEASES (1000), BENCH_LIVE (10000), BENCH_WORK_MS
 # (typical task time, 10000: each task works between half and one and a half of it).
-set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-cd "$ROOT"
 "$ROOT/deploy/local/servers.sh" start all >/dev/null
 eval "$("$ROOT/deploy/local/servers.sh" env)"
 export MESH_REDIS_URL MESH_PG_URL MESH_PG_USER MESH_PG_PASSWORD
 
 echo "[bench] building and running the coordinator benchmark (several minutes)..." >&2
-log_file="$(mktemp)"
-trap 'rm -f "$log_file"' EXIT
-./mvnw -B -q -pl mesh-events,mesh-cli install -DskipTests -Dspotless.check.skip=true >&2
-if ! ./mvnw -B -pl coordinator test -Dtest=CoordinatorBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
-    -Dspotless.check.skip=true -Dbench.releases="${BENCH_RELEASES:-1000}" -Dbench.live="${BENCH_LIVE:-10000}" \
-    -Dbench.work-ms="${BENCH_WORK_MS:-10000}" \
-    >"$log_file" 2>&1; then
-    tail -n 60 "$log_file" >&2
-    echo "[bench] the coordinator benchmark failed; the end of its log is above" >&2
-    exit 1
-fi
-grep -E '^[a-z0-9_]+=' "$log_file"
+install_for coordinator
+run_maven coordinator -pl coordinator test -Dtest=CoordinatorBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
+    -Dbench.releases="${BENCH_RELEASES:-1000}" -Dbench.live="${BENCH_LIVE:-10000}" \
+    -Dbench.work-ms="${BENCH_WORK_MS:-10000}"
+figures

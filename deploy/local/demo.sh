@@ -5,6 +5,7 @@
 #                                one release with a migration that goes live, one that breaks in production and
 #                                is rolled back by an alert, without a human
 #   deploy/local/demo.sh up      the same set-up without the releases (bench/footprint.sh uses it)
+#   deploy/local/demo.sh down    stop what 'up' started but the local servers (the cluster, monitoring, services)
 #   deploy/local/demo.sh stop    stop everything it started
 #   deploy/local/demo.sh stop-services   stop the mesh services only
 #   deploy/local/demo.sh status  what is running
@@ -587,8 +588,13 @@ case "${1:-start}" in
     start) main ;;
     up) up ;;
     stop) stop_everything ;;
+    down)
+        for name in $(all_processes); do
+            stop_process "$name"
+        done
+        ;;
     stop-services) stop_services ;;
     status) status ;;
-    -h | --help | help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' ;;
-    *) die "unknown command '$1' (use: start, up, stop, stop-services, status)" ;;
+    -h | --help | help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;
+    *) die "unknown command '$1' (use: start, up, down, stop, stop-services, status)" ;;
 esac

@@ -3,7 +3,9 @@
 # (Redis, PostgreSQL, the moto server), the Prometheus and Alertmanager packages (see servers.sh) and kustomize
 # (kustomize.sh), then the whole Maven build with its unit and integration tests. Last come the system tests
 # (system-tests/): the packaged services as separate JVMs through releases, kill -9 chaos, Redis and PostgreSQL
-# restarts, malformed events and an alert-driven rollback; their summary table is printed at the end.
+# restarts, malformed events and an alert-driven rollback; their summary table is printed at the end. Then the main
+# job itself, deploy/local/demo.sh, as a newcomer runs it: it fails unless its first release ends SUCCEEDED and its
+# second ROLLED_BACK (MESH_SKIP_DEMO=1 leaves it out, for a quicker local run).
 # .ci/run calls exactly this. Extra arguments go to Maven, e.g. deploy/local/test.sh -pl mesh-events
 set -euo pipefail
 
@@ -35,4 +37,13 @@ log "kustomize for the overlay tests: $kustomize"
 
 log "running the test suite (./mvnw verify)"
 ./mvnw -B verify "$@"
-log "all tests passed; the servers keep running (deploy/local/servers.sh stop stops them)"
+log "all tests passed"
+
+if [[ ${MESH_SKIP_DEMO:-0} != 1 ]]; then
+    log "the main job (deploy/local/demo.sh): release 1 must end SUCCEEDED, release 2 ROLLED_BACK"
+    started=$SECONDS
+    "$SCRIPT_DIR/demo.sh" >&2 || die "the main job failed; see above and $MESH_LOCAL_DIR/services/*.log"
+    "$SCRIPT_DIR/demo.sh" down >&2
+    log "the main job passed in $((SECONDS - started)) s"
+fi
+log "the servers keep running (deploy/local/servers.sh stop stops them)"

@@ -130,6 +130,25 @@ class CliIT {
         assertEquals(ExitCode.API_ERROR, again.exit(), again.out());
     }
 
+    @Test
+    void adminRebuildFollowsTheJobToItsEnd() throws Exception {
+        publishAndWait("model-orchestration", Map.of());
+        Run rebuilt = mesh("admin", "rebuild", "--timeout", "PT60S");
+        assertEquals(ExitCode.SUCCEEDED, rebuilt.exit(), rebuilt.out());
+        assertTrue(
+                rebuilt.out()
+                        .matches("(?s)(rebuild-\\w+): started, [0-9,]+ events in the log\\n\\1 SUCCEEDED: rebuilt"
+                                + " [0-9,]+ releases from [0-9,]+ events.*"),
+                rebuilt.out());
+        String id = rebuilt.out().substring(0, rebuilt.out().indexOf(':'));
+        Run status = mesh("admin", "rebuild-status", id);
+        assertEquals(ExitCode.SUCCEEDED, status.exit(), status.out());
+        assertTrue(status.out().startsWith(id + " SUCCEEDED: rebuilt"), status.out());
+        Run unknown = mesh("admin", "rebuild-status", "rebuild-nope");
+        assertEquals(ExitCode.API_ERROR, unknown.exit(), unknown.out());
+        assertTrue(unknown.out().contains("HTTP 404: no rebuild rebuild-nope"), unknown.out());
+    }
+
     private Run mesh(String... args) {
         StringWriter out = new StringWriter();
         String[] all = new String[args.length + 4];

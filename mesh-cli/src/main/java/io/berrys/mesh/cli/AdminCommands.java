@@ -48,7 +48,9 @@ class AdminCommands {
             MeshApi api = admin.mesh.api();
             JsonNode job = api.post("api/admin/rebuild", Map.of(), Map.of());
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("%s: started, %,d events in the log%n", job.get("id").asText(), job.get("eventsTotal").asLong());
+            out.printf(
+                    "%s: started, %,d events in the log%n",
+                    job.get("id").asText(), job.get("eventsTotal").asLong());
             out.flush();
             return noWait ? ExitCode.SUCCEEDED : follow(api, job.get("id").asText(), timeout, out);
         }
@@ -134,18 +136,22 @@ class AdminCommands {
                 line.append(String.format(" (%d %%)", Math.min(100, replayed * 100 / total)));
             }
             if (job.hasNonNull("eventsPerSecond")) {
-                line.append(String.format(", %,.0f events/s", job.get("eventsPerSecond").asDouble()));
+                line.append(String.format(
+                        ", %,.0f events/s", job.get("eventsPerSecond").asDouble()));
             }
             if (job.hasNonNull("etaSeconds")) {
-                line.append(String.format(", about %d s left", job.get("etaSeconds").asLong()));
+                line.append(
+                        String.format(", about %d s left", job.get("etaSeconds").asLong()));
             }
             return line.toString();
         }
         StringBuilder line = new StringBuilder(id + " " + state + ": " + text(job, "message"));
         if (job.hasNonNull("eventsPerSecond")) {
-            line.append(String.format(" (%,.0f events/s", job.get("eventsPerSecond").asDouble()));
+            line.append(
+                    String.format(" (%,.0f events/s", job.get("eventsPerSecond").asDouble()));
             if (job.hasNonNull("longestPauseMs")) {
-                line.append(String.format("; live writers waited %d ms", job.get("longestPauseMs").asLong()));
+                line.append(String.format(
+                        "; live writers waited %d ms", job.get("longestPauseMs").asLong()));
             }
             line.append(")");
         }

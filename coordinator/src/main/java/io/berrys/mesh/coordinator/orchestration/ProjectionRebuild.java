@@ -114,7 +114,7 @@ public class ProjectionRebuild {
                     .whilst(count -> count == config.pageSize())
                     .collect()
                     .last()
-                    .chain(ignored -> inShadow(this::replayLate))
+                    .chain(ignored -> inShadow(store -> replayLate(store).chain(store::writeEverything)))
                     .chain(ignored -> swap());
         }
 
@@ -197,23 +197,43 @@ public class ProjectionRebuild {
          */
         private Uni<Boolean> swap() {
             report(RebuildJob.Phase.SWAPPING);
-            long[] lockedAt = new long[1];
+            // When each step of the swap ended, for the log line an operator reads to see where the pause went.
+            long[] at = new long[6];
+            long replayedBefore = replayed;
             return inShadow(store -> RebuildTables.lockLive(store, config.swapLockTimeout())
-                            .invoke(() -> lockedAt[0] = System.nanoTime())
+                            .invoke(() -> at[0] = System.nanoTime())
                             .chain(() -> Multi.createBy()
                                     .repeating()
                                     .uni(() -> replayPage(store, null))
                                     .whilst(count -> count == config.pageSize())
                                     .collect()
                                     .last())
+                            .invoke(() -> at[1] = System.nanoTime())
                             .chain(() -> replayLate(store))
+                            .invoke(() -> at[2] = System.nanoTime())
                             .chain(() -> store.countReleases())
-                            .invoke(count -> releases = count)
-                            .chain(() -> RebuildTables.swap(store)))
+                            .invoke(count -> {
+                                releases = count;
+                                at[3] = System.nanoTime();
+                            })
+                            .chain(() -> RebuildTables.swap(store))
+                            .invoke(() -> at[4] = System.nanoTime()))
+                    .invoke(() -> {
+                        at[5] = System.nanoTime();
+                        LOG.infof(
+                                "Rebuild %s: swapped after the last %d entries; live tables locked for %d ms (tail"
+                                        + " %d ms, check %d ms, cache written and releases counted %d ms, rename %d ms, commit %d ms)",
+                                job.id(),
+                                replayed - replayedBefore,
+                                millis(at[0], at[5]),
+                                millis(at[0], at[1]),
+                                millis(at[1], at[2]),
+                                millis(at[2], at[3]),
+                                millis(at[3], at[4]),
+                                millis(at[4], at[5]));
+                    })
                     .map(ignored -> {
-                        longestPauseMs = Math.max(
-                                longestPauseMs == null ? 0 : longestPauseMs,
-                                (System.nanoTime() - lockedAt[0]) / 1_000_000);
+                        longestPauseMs = Math.max(longestPauseMs == null ? 0 : longestPauseMs, millis(at[0], at[5]));
                         return true;
                     })
                     .onFailure(ProjectionRebuild::lockTimedOut)
@@ -306,6 +326,10 @@ public class ProjectionRebuild {
             double seconds = seconds();
             return seconds <= 0 ? null : replayed / seconds;
         }
+    }
+
+    private static long millis(long fromNanos, long toNanos) {
+        return (toNanos - fromNanos) / 1_000_000;
     }
 
     /** The entries of a page up to the first one recorded at or after {@code recordedBefore}. */
