@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -35,6 +36,7 @@ final class SideEffects implements AutoCloseable {
     record RouteState(long atMillis, String namespace, String name, Map<String, Integer> weights) {}
 
     private final List<RouteState> routeStates = new CopyOnWriteArrayList<>();
+    private volatile WatcherException watchDied;
     private final Watch watch;
     private final S3Client s3;
     private final String bucket;
@@ -55,7 +57,10 @@ final class SideEffects implements AutoCloseable {
             }
 
             @Override
-            public void onClose(WatcherException cause) {}
+            public void onClose(WatcherException cause) {
+                // A watch that died sees no more changes: every count after it would read "no duplicates".
+                watchDied = cause;
+            }
         });
     }
 
@@ -94,6 +99,27 @@ final class SideEffects implements AutoCloseable {
             seen.add(state.weights());
         }
         return repeated;
+    }
+
+    /** Why the route watch stopped, if it did: the traffic counts after it mean nothing. */
+    Optional<String> watchFailure() {
+        WatcherException died = watchDied;
+        return died == null ? Optional.empty() : Optional.of("the HTTPRoute watch died: " + died.getMessage());
+    }
+
+    /** Distinct traffic splits the release's route went through within its window. */
+    int trafficChanges(CoordinatorApi.Outcome release) {
+        List<Map<String, Integer>> seen = new ArrayList<>();
+        for (RouteState state : routeStates) {
+            if (state.namespace().equals(release.request().environment())
+                    && state.name().equals(release.request().service())
+                    && state.atMillis() >= release.publishedAtMillis()
+                    && state.atMillis() <= release.endedAtMillis() + 1_000
+                    && (seen.isEmpty() || !seen.get(seen.size() - 1).equals(state.weights()))) {
+                seen.add(state.weights());
+            }
+        }
+        return seen.size();
     }
 
     boolean routeChangedSince(String namespace, String name, long sinceMillis) {

@@ -31,6 +31,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -330,7 +331,12 @@ class SystemIT {
         Tally tally = run(releases, () -> {
             // Once every release is past its database work: the coordinator's store goes away under it.
             awaitEveryStage(releases.keySet(), "rollout", Duration.ofMinutes(3));
-            System.out.println("[system] restarting PostgreSQL under 4 releases in their rollout stage");
+            long rolling = rolloutsInProgress(releases.keySet());
+            if (rolling == 0) {
+                throw new IllegalStateException("no release was in its rollout when PostgreSQL would have restarted:"
+                        + " the scenario would test a restart after the work");
+            }
+            System.out.println("[system] restarting PostgreSQL under " + rolling + " releases in their rollout stage");
             LocalServers.runServersScript("restart", "postgres", Map.of());
         });
         record("PostgreSQL restarted mid-flow (during rollouts)", tally, started);
@@ -366,7 +372,11 @@ class SystemIT {
             missing.clear();
             injected.forEach((stream, ids) -> {
                 List<RedisProbe.Entry> deadLetters = redis.range(stream + ".dlq");
-                for (String group : redis.groups(stream)) {
+                List<String> groups = redis.groups(stream);
+                if (groups.isEmpty()) {
+                    missing.add(stream + " has no consumer group: no service reads it, nothing could dead-letter");
+                }
+                for (String group : groups) {
                     for (String id : ids) {
                         boolean found = deadLetters.stream()
                                 .anyMatch(entry -> id.equals(entry.fields().get(EntryFields.DLQ_ORIGINAL_ID))
@@ -449,7 +459,18 @@ class SystemIT {
             published.put(id, new Outcome(id, release.getKey(), at, at, "PUBLISHED", ""));
             expected.put(id, release.getValue());
         }
-        Thread fault = new Thread(meanwhile, "system-fault");
+        // A fault that failed (a restart that did not happen, a kill that missed) must fail the scenario, which would
+        // otherwise pass for a fault that never took place.
+        AtomicReference<Throwable> faultFailure = new AtomicReference<>();
+        Thread fault = new Thread(
+                () -> {
+                    try {
+                        meanwhile.run();
+                    } catch (Throwable failure) {
+                        faultFailure.set(failure);
+                    }
+                },
+                "system-fault");
         fault.start();
         Map<String, Outcome> outcomes = api.awaitTerminal(published, SCENARIO_LIMIT);
         try {
@@ -462,6 +483,13 @@ class SystemIT {
         int wrong = 0;
         int duplicated = 0;
         List<String> problems = new ArrayList<>();
+        if (fault.isAlive()) {
+            wrong++;
+            problems.add("the fault did not finish within 3 minutes of the releases' end");
+        } else if (faultFailure.get() != null) {
+            wrong++;
+            problems.add("the fault failed: " + faultFailure.get());
+        }
         for (Outcome outcome : outcomes.values()) {
             Expect expect = expected.get(outcome.id());
             String what = outcome.id() + " (" + outcome.request().environment() + "/"
@@ -498,11 +526,19 @@ class SystemIT {
                 }
                 problems.add(what + " ran its migration " + applied + " times instead of " + expectedApplied);
             }
+            if (expect.trafficMoves() && effects.trafficChanges(outcome) == 0) {
+                wrong++;
+                problems.add(what + " was expected to move traffic, and its route was never seen changing");
+            }
             int repeatedTraffic = effects.repeatedTrafficChanges(outcome, expect.trafficMoves());
             if (repeatedTraffic > 0) {
                 duplicated += repeatedTraffic;
                 problems.add(what + " made " + repeatedTraffic + " traffic changes twice or without cause");
             }
+        }
+        effects.watchFailure().ifPresent(problems::add);
+        if (effects.watchFailure().isPresent()) {
+            wrong++;
         }
         problems.forEach(problem -> System.out.println("[system] PROBLEM " + problem));
         return new Tally(outcomes.size(), lost, stuck, wrong, duplicated, problems);
@@ -659,6 +695,29 @@ class SystemIT {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** How many of the releases have their rollout stage triggered or running right now. */
+    private static long rolloutsInProgress(Set<Request> requests) {
+        long rolling = 0;
+        for (Request request : requests) {
+            try {
+                JsonNode release = api.release(RELEASE_IDS.get(request)).orElse(null);
+                if (release == null) {
+                    continue;
+                }
+                for (var stage : release.path("stages")) {
+                    String status = stage.path("status").asText();
+                    if ("rollout".equals(stage.path("task").asText())
+                            && ("TRIGGERED".equals(status) || "RUNNING".equals(status))) {
+                        rolling++;
+                    }
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read " + request + " from the coordinator", e);
+            }
+        }
+        return rolling;
     }
 
     private static void awaitReleases(Set<Request> requests, Duration within, Predicate<JsonNode> done) {
