@@ -127,7 +127,12 @@ class RebuildAtScaleIT {
                     count("select count(*) from releases where id like 'paced-%' and state = 'SUCCEEDED'"),
                     states());
             List<String> afterLoad = snapshot();
-            rebuild();
+            JsonNode again = rebuild();
+            assertEquals("SUCCEEDED", again.get("state").asText(), again.toString());
+            assertEquals(
+                    count("select count(*) from event_log"),
+                    again.get("eventsReplayed").asLong(),
+                    again.toString());
             assertSame(afterLoad, snapshot());
             assertTrue(coordinator.isAlive());
         } finally {

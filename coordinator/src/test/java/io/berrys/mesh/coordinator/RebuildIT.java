@@ -72,7 +72,8 @@ class RebuildIT {
     @Test
     void theSwappedTablesKeepTheLiveNames() throws SQLException {
         List<String> before = schema();
-        rebuildAndWait();
+        Map<String, Object> done = rebuildAndWait();
+        assertEquals("SUCCEEDED", done.get("state"), done.toString());
         assertEquals(before, schema());
     }
 

@@ -281,7 +281,10 @@ public class ProjectionRebuild {
                     job.id(),
                     replayed);
             String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
-            inShadow(RebuildTables::drop)
+            // A plain transaction: one on the shadow tables would write the cache's unwritten releases at its
+            // commit, into the tables it just dropped, and roll the drop back.
+            transactions
+                    .inTransaction(home, RebuildTables::drop)
                     .onFailure()
                     .recoverWithNull()
                     .chain(() -> jobs.finish(
