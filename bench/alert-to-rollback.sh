@@ -7,10 +7,7 @@
 # tests. Target (issue "Monitor service"): p99 <= 10 ms.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-"$ROOT/deploy/local/servers.sh" start redis >/dev/null
-"$ROOT/deploy/local/servers.sh" start monitoring >/dev/null
-eval "$("$ROOT/deploy/local/servers.sh" env)"
-export MESH_REDIS_URL
+start_servers redis monitoring
 
 echo "[bench] building and running the alert-to-rollback benchmark (about a minute)..." >&2
 install_for monitor-service

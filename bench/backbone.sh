@@ -9,9 +9,7 @@
 # Options through the environment: BENCH_EVENTS (200000), BENCH_RATE (10000), BENCH_SECONDS (10).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-"$ROOT/deploy/local/servers.sh" start redis >/dev/null
-eval "$("$ROOT/deploy/local/servers.sh" env)"
-export MESH_REDIS_URL
+start_servers redis
 
 echo "[bench] building and running the connector benchmark (about a minute)..." >&2
 run_maven connector -pl mesh-events test -Dtest=BackboneBenchmark -Dsurefire.failIfNoSpecifiedTests=false \

@@ -6,9 +6,7 @@
 # its SHA-256, in the same run. Target (issue "Migration and backup services"): ratio >= 0.8.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-"$ROOT/deploy/local/servers.sh" start all >/dev/null
-eval "$("$ROOT/deploy/local/servers.sh" env)"
-export MESH_REDIS_URL MESH_PG_URL MESH_PG_USER MESH_PG_PASSWORD MESH_AWS_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+start_servers all
 
 echo "[bench] building and running the backup benchmark (a few minutes the first time: pgbench -i)..." >&2
 install_for backup-service

@@ -13,9 +13,7 @@
 # (typical task time, 10000: each task works between half and one and a half of it).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-"$ROOT/deploy/local/servers.sh" start all >/dev/null
-eval "$("$ROOT/deploy/local/servers.sh" env)"
-export MESH_REDIS_URL MESH_PG_URL MESH_PG_USER MESH_PG_PASSWORD
+start_servers all
 
 echo "[bench] building and running the coordinator benchmark (several minutes)..." >&2
 install_for coordinator

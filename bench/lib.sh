@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Shared by the bench/*.sh scripts. Source it:  . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 #   ROOT                      the repository root; the scripts run from there
+#   start_servers TARGET...   starts the local servers named (redis, postgres, monitoring, moto, all; see
+#                             deploy/local/servers.sh) and exports where they are
 #   install_for MODULE        installs what MODULE's tests need into the local Maven repository (the parent pom and
 #                             every module MODULE depends on), so one module's benchmark runs on a fresh clone on a
 #                             fresh machine, whose local repository holds none of the project's artifacts
@@ -12,6 +14,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$ROOT"
 BENCH_LOG="$(mktemp)"
 trap 'rm -f "$BENCH_LOG"' EXIT
+
+start_servers() {
+    local target
+    for target in "$@"; do
+        "$ROOT/deploy/local/servers.sh" start "$target" >/dev/null
+    done
+    eval "$("$ROOT/deploy/local/servers.sh" env)"
+    export MESH_REDIS_URL MESH_PG_URL MESH_PG_USER MESH_PG_PASSWORD MESH_AWS_ENDPOINT AWS_ACCESS_KEY_ID \
+        AWS_SECRET_ACCESS_KEY
+}
 
 install_for() {
     ./mvnw -B -q -pl "$1" -am install -DskipTests -Dspotless.check.skip=true >&2

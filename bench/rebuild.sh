@@ -15,9 +15,7 @@
 # Targets (issue "Hardening"): >= 20,000 events/s, heap within the cap, live_pause_ms <= 1,000.
 # Options: BENCH_EVENTS (1000000), BENCH_LIVE_EVENTS (100000), BENCH_PACED_PER_S (5).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-"$ROOT/deploy/local/servers.sh" start all >/dev/null
-eval "$("$ROOT/deploy/local/servers.sh" env)"
-export MESH_REDIS_URL MESH_PG_URL MESH_PG_USER MESH_PG_PASSWORD
+start_servers all
 
 echo "[bench] building the coordinator, applying the live events, copying the log and rebuilding it (several minutes)..." >&2
 install_for coordinator

@@ -7,9 +7,7 @@
 # p99 <= 100 ms.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-"$ROOT/deploy/local/servers.sh" start redis >/dev/null
-eval "$("$ROOT/deploy/local/servers.sh" env)"
-export MESH_REDIS_URL
+start_servers redis
 
 echo "[bench] building and running the rollback benchmark (a minute or two)..." >&2
 install_for rollout-service

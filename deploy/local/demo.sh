@@ -77,10 +77,15 @@ all_processes() {
     echo alertmanager prometheus local-cluster
 }
 
-stop_everything() {
+# Everything but the local servers: the cluster, monitoring and the services.
+stop_processes() {
     for name in $(all_processes); do
         stop_process "$name"
     done
+}
+
+stop_everything() {
+    stop_processes
     "$SCRIPT_DIR/servers.sh" stop all >&2
 }
 
@@ -588,11 +593,7 @@ case "${1:-start}" in
     start) main ;;
     up) up ;;
     stop) stop_everything ;;
-    down)
-        for name in $(all_processes); do
-            stop_process "$name"
-        done
-        ;;
+    down) stop_processes ;;
     stop-services) stop_services ;;
     status) status ;;
     -h | --help | help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' ;;

@@ -83,20 +83,12 @@ final class SideEffects implements AutoCloseable {
      * every change it made.
      */
     int repeatedTrafficChanges(CoordinatorApi.Outcome release, boolean trafficExpected) {
-        List<Map<String, Integer>> seen = new ArrayList<>();
+        List<Map<String, Integer>> splits = trafficSplits(release);
         int repeated = 0;
-        for (RouteState state : routeStates) {
-            if (!state.namespace().equals(release.request().environment())
-                    || !state.name().equals(release.request().service())
-                    || state.atMillis() < release.publishedAtMillis()
-                    || state.atMillis() > release.endedAtMillis() + 1_000
-                    || (!seen.isEmpty() && seen.get(seen.size() - 1).equals(state.weights()))) {
-                continue;
-            }
-            if (!trafficExpected || seen.contains(state.weights())) {
+        for (int i = 0; i < splits.size(); i++) {
+            if (!trafficExpected || splits.subList(0, i).contains(splits.get(i))) {
                 repeated++;
             }
-            seen.add(state.weights());
         }
         return repeated;
     }
@@ -107,19 +99,24 @@ final class SideEffects implements AutoCloseable {
         return died == null ? Optional.empty() : Optional.of("the HTTPRoute watch died: " + died.getMessage());
     }
 
-    /** Distinct traffic splits the release's route went through within its window. */
+    /** How many traffic splits the release's route went through within its window. */
     int trafficChanges(CoordinatorApi.Outcome release) {
-        List<Map<String, Integer>> seen = new ArrayList<>();
+        return trafficSplits(release).size();
+    }
+
+    /** The splits the release's route went through within its window, each change once (a rewrite is no change). */
+    private List<Map<String, Integer>> trafficSplits(CoordinatorApi.Outcome release) {
+        List<Map<String, Integer>> splits = new ArrayList<>();
         for (RouteState state : routeStates) {
             if (state.namespace().equals(release.request().environment())
                     && state.name().equals(release.request().service())
                     && state.atMillis() >= release.publishedAtMillis()
                     && state.atMillis() <= release.endedAtMillis() + 1_000
-                    && (seen.isEmpty() || !seen.get(seen.size() - 1).equals(state.weights()))) {
-                seen.add(state.weights());
+                    && (splits.isEmpty() || !splits.get(splits.size() - 1).equals(state.weights()))) {
+                splits.add(state.weights());
             }
         }
-        return seen.size();
+        return splits;
     }
 
     boolean routeChangedSince(String namespace, String name, long sinceMillis) {

@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -536,9 +537,10 @@ class SystemIT {
                 problems.add(what + " made " + repeatedTraffic + " traffic changes twice or without cause");
             }
         }
-        effects.watchFailure().ifPresent(problems::add);
-        if (effects.watchFailure().isPresent()) {
+        Optional<String> watchFailure = effects.watchFailure();
+        if (watchFailure.isPresent()) {
             wrong++;
+            problems.add(watchFailure.get());
         }
         problems.forEach(problem -> System.out.println("[system] PROBLEM " + problem));
         return new Tally(outcomes.size(), lost, stuck, wrong, duplicated, problems);

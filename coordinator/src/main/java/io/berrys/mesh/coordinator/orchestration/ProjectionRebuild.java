@@ -114,7 +114,7 @@ public class ProjectionRebuild {
                     .whilst(count -> count == config.pageSize())
                     .collect()
                     .last()
-                    .chain(ignored -> inShadow(store -> replayLate(store).chain(store::writeEverything)))
+                    .chain(ignored -> inShadow(store -> replayLate(store).chain(store::flushEverything)))
                     .chain(ignored -> swap());
         }
 

@@ -501,15 +501,10 @@ public final class StoreTransaction {
     }
 
     /**
-     * Writes every release this transaction (in a rebuild: the rebuild so far) changed, now rather than when it leaves
-     * the rebuild's cache: before the swap, so that the swap, which holds the live tables, has little left to write.
+     * Writes everything this transaction (in a rebuild: the rebuild so far) decided, the releases in a rebuild's cache
+     * included: before the swap, so that the swap, which holds the live tables, has little left to write.
      */
-    public Uni<Void> writeEverything() {
-        return write(true);
-    }
-
-    /** Writes everything this transaction (in a rebuild: the rebuild so far) decided. */
-    Uni<Void> flushEverything() {
+    public Uni<Void> flushEverything() {
         return write(true).chain(this::writeInserts);
     }
 
