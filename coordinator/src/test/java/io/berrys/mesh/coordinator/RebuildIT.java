@@ -80,6 +80,7 @@ class RebuildIT {
     @Test
     void oneRebuildRunsAtATimeAndADeadOneIsTakenAsFailed() throws SQLException {
         String other = "rebuild-elsewhere";
+        execute("create table releases_rebuild_elsewhere (like releases)");
         execute("insert into rebuild_jobs (id, state, phase, requested_by, started_at, updated_at, events_total,"
                 + " events_replayed) values ('" + other
                 + "', 'RUNNING', 'REPLAYING', 'operator', now(), now(), 10, 5)");
@@ -101,8 +102,10 @@ class RebuildIT {
                     .statusCode(200)
                     .body("state", equalTo("FAILED"))
                     .body("message", containsString("stopped reporting"));
+            assertEquals(List.of(), shadowTables(), "the dead rebuild's shadow tables are dropped");
         } finally {
             execute("delete from rebuild_jobs where id = '" + other + "'");
+            execute("drop table if exists releases_rebuild_elsewhere");
         }
     }
 
@@ -118,6 +121,62 @@ class RebuildIT {
                 .body("error", equalTo("no rebuild rebuild-unknown"));
     }
 
+    @Test
+    void aRebuildTakenForDeadDoesNotSwap() throws SQLException {
+        long liveReleases = oid("releases");
+        String id;
+        try (Connection holder = connect();
+                Statement statement = holder.createStatement()) {
+            holder.setAutoCommit(false);
+            // Keeps the swap waiting for its locks, attempt after attempt.
+            statement.execute("lock table releases in share mode");
+            Response started = Api.asAdmin().when().post("/api/admin/rebuild");
+            started.then().statusCode(202);
+            id = started.path("id");
+            await().atMost(WAIT)
+                    .until(() -> Api.asAdmin()
+                            .get("/api/admin/rebuilds/" + id)
+                            .then()
+                            .extract()
+                            .path("phase")
+                            .equals("SWAPPING"));
+            // Taken for dead meanwhile, as by a replica that found it silent; waits for the attempt holding its row.
+            execute("update rebuild_jobs set state = 'FAILED', phase = 'DONE', finished_at = now(),"
+                    + " message = 'stopped reporting (taken for dead by the test)' where id = '" + id + "'");
+            holder.commit();
+        }
+        await().atMost(WAIT).until(() -> shadowTables().isEmpty());
+        assertEquals(liveReleases, oid("releases"), "the live table was not swapped");
+        Api.asAdmin()
+                .get("/api/admin/rebuilds/" + id)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("FAILED"))
+                .body("message", equalTo("stopped reporting (taken for dead by the test)"));
+    }
+
+    private static long oid(String table) throws SQLException {
+        try (Connection connection = connect();
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("select '" + table + "'::regclass::oid::bigint")) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    private static List<String> shadowTables() throws SQLException {
+        List<String> found = new ArrayList<>();
+        try (Connection connection = connect();
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("select tablename from pg_tables where tablename like"
+                        + " 'releases\\_rebuild\\_%' or tablename like 'stages\\_rebuild\\_%'")) {
+            while (rows.next()) {
+                found.add(rows.getString(1));
+            }
+        }
+        return found;
+    }
+
     /** Tables, indexes and constraints of the projection, by name and definition. */
     private static List<String> schema() throws SQLException {
         List<String> found = new ArrayList<>();
@@ -129,7 +188,7 @@ class RebuildIT {
                         + " where conrelid in ('releases'::regclass, 'stages'::regclass) union all"
                         + " select table_name || '.' || column_name || ' ' || data_type || ' ' ||"
                         + " coalesce(column_default, '') from information_schema.columns"
-                        + " where table_name in ('releases', 'stages', 'releases_rebuild', 'stages_rebuild')"
+                        + " where table_name like 'releases%' or table_name like 'stages%'"
                         + " order by 1")) {
             while (rows.next()) {
                 found.add(rows.getString(1));

@@ -21,8 +21,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -75,6 +77,7 @@ public class ProjectionRebuild {
     /** One rebuild, from the shadow tables to the swap. */
     private final class Run {
         private final RebuildJob job;
+        private final ProjectionTables shadow;
         private final Context home = transactions.newEventLoopContext();
         private final ReplayState slots = new ReplayState(config.cacheSize());
         private final long startedNanos = System.nanoTime();
@@ -89,11 +92,12 @@ public class ProjectionRebuild {
 
         Run(RebuildJob job) {
             this.job = job;
+            this.shadow = ProjectionTables.shadowOf(job.id());
         }
 
         void start() {
             resetHeapPeaks();
-            inShadow(RebuildTables::create)
+            inShadow(store -> RebuildTables.create(store, shadow))
                     .chain(() -> Multi.createBy()
                             .repeating()
                             .uni(this::caughtUpAndSwapped)
@@ -106,16 +110,26 @@ public class ProjectionRebuild {
                     .with(this::finished, this::failed);
         }
 
-        /** Replays up to the settled end of the log, then tries the swap: true once swapped. */
+        /**
+         * Replays up to the settled end of the log, then to its end, then tries the swap: true once swapped. The
+         * last pass leaves the swap only what arrives while it runs.
+         */
         private Uni<Boolean> caughtUpAndSwapped() {
+            return replayPages(() -> Instant.now().minus(config.settle()))
+                    .chain(() -> replayPages(() -> null))
+                    .chain(() -> inShadow(store -> replayLate(store).chain(store::flushEverything)))
+                    .chain(this::swap);
+        }
+
+        /** Pages, each in a transaction of its own, until one comes back short. */
+        private Uni<Void> replayPages(Supplier<Instant> recordedBefore) {
             return Multi.createBy()
                     .repeating()
-                    .uni(() -> inShadow(store -> replayPage(store, Instant.now().minus(config.settle()))))
+                    .uni(() -> inShadow(store -> replayPage(store, recordedBefore.get())))
                     .whilst(count -> count == config.pageSize())
                     .collect()
                     .last()
-                    .chain(ignored -> inShadow(store -> replayLate(store).chain(store::flushEverything)))
-                    .chain(ignored -> swap());
+                    .replaceWithVoid();
         }
 
         /**
@@ -193,51 +207,55 @@ public class ProjectionRebuild {
 
         /**
          * Stops the live writers, replays what is left of the log, checks that the whole log was replayed and swaps
-         * the tables; false when the locks were not had in time (the caller catches up and tries again).
+         * the tables; false when the locks were not had in time (the caller catches up and tries again). The pause
+         * counted is the live writers' wait: from the lock request, which queues them, to the commit or the timeout.
          */
         private Uni<Boolean> swap() {
             report(RebuildJob.Phase.SWAPPING);
             // When each step of the swap ended, for the log line an operator reads to see where the pause went.
-            long[] at = new long[6];
+            long[] at = new long[7];
             long replayedBefore = replayed;
-            return inShadow(store -> RebuildTables.lockLive(store, config.swapLockTimeout())
+            return inShadow(store -> RebuildJobStore.holdForSwap(store, job.id())
                             .invoke(() -> at[0] = System.nanoTime())
+                            .chain(() -> RebuildTables.lockLive(store, config.swapLockTimeout()))
+                            .invoke(() -> at[1] = System.nanoTime())
                             .chain(() -> Multi.createBy()
                                     .repeating()
                                     .uni(() -> replayPage(store, null))
                                     .whilst(count -> count == config.pageSize())
                                     .collect()
                                     .last())
-                            .invoke(() -> at[1] = System.nanoTime())
-                            .chain(() -> replayLate(store))
                             .invoke(() -> at[2] = System.nanoTime())
+                            .chain(() -> replayLate(store))
+                            .invoke(() -> at[3] = System.nanoTime())
                             .chain(() -> store.countReleases())
                             .invoke(count -> {
                                 releases = count;
-                                at[3] = System.nanoTime();
+                                at[4] = System.nanoTime();
                             })
-                            .chain(() -> RebuildTables.swap(store))
-                            .invoke(() -> at[4] = System.nanoTime()))
+                            .chain(() -> RebuildTables.swap(store, shadow))
+                            .invoke(() -> at[5] = System.nanoTime()))
                     .invoke(() -> {
-                        at[5] = System.nanoTime();
+                        at[6] = System.nanoTime();
+                        paused(millis(at[0], at[6]));
                         LOG.infof(
-                                "Rebuild %s: swapped after the last %d entries; live tables locked for %d ms (tail"
-                                        + " %d ms, check %d ms, cache written and releases counted %d ms, rename %d ms, commit %d ms)",
+                                "Rebuild %s: swapped after the last %d entries; live writers waited %d ms (for the"
+                                        + " locks %d ms, tail %d ms, check %d ms, releases counted %d ms, cache"
+                                        + " written and renamed %d ms, commit %d ms)",
                                 job.id(),
                                 replayed - replayedBefore,
-                                millis(at[0], at[5]),
+                                millis(at[0], at[6]),
                                 millis(at[0], at[1]),
                                 millis(at[1], at[2]),
                                 millis(at[2], at[3]),
                                 millis(at[3], at[4]),
-                                millis(at[4], at[5]));
+                                millis(at[4], at[5]),
+                                millis(at[5], at[6]));
                     })
-                    .map(ignored -> {
-                        longestPauseMs = Math.max(longestPauseMs == null ? 0 : longestPauseMs, millis(at[0], at[5]));
-                        return true;
-                    })
+                    .map(ignored -> true)
                     .onFailure(ProjectionRebuild::lockTimedOut)
                     .recoverWithItem(() -> {
+                        paused(millis(at[0], System.nanoTime()));
                         LOG.infof(
                                 "Rebuild %s: the live tables were busy for %s; catching up and trying again",
                                 job.id(), config.swapLockTimeout());
@@ -245,8 +263,12 @@ public class ProjectionRebuild {
                     });
         }
 
+        private void paused(long millis) {
+            longestPauseMs = Math.max(longestPauseMs == null ? 0 : longestPauseMs, millis);
+        }
+
         private <T> Uni<T> inShadow(Function<StoreTransaction, Uni<T>> work) {
-            return transactions.inTransaction(home, ProjectionTables.REBUILD, slots, work);
+            return transactions.inTransaction(home, shadow, slots, work);
         }
 
         private void finished(Boolean swapped) {
@@ -267,7 +289,7 @@ public class ProjectionRebuild {
                             releases,
                             longestPauseMs,
                             peakHeapMb(),
-                            "rebuilt " + releases + " releases from " + replayed + " events")
+                            String.format(Locale.ROOT, "rebuilt %,d releases from %,d events", releases, replayed))
                     .subscribe()
                     .with(
                             ignored -> {},
@@ -284,7 +306,7 @@ public class ProjectionRebuild {
             // A plain transaction: one on the shadow tables would write the cache's unwritten releases at its
             // commit, into the tables it just dropped, and roll the drop back.
             transactions
-                    .inTransaction(home, RebuildTables::drop)
+                    .inTransaction(home, store -> RebuildTables.drop(store, shadow))
                     .onFailure()
                     .recoverWithNull()
                     .chain(() -> jobs.finish(

@@ -9,6 +9,7 @@ import static io.berrys.mesh.coordinator.store.ReleaseMapper.RELEASE_COLUMNS;
 import static io.berrys.mesh.coordinator.store.ReleaseMapper.STAGE_COLUMNS;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
@@ -46,7 +47,20 @@ public final class ProjectionTables {
             List.of(TEXT, INT, TEXT, TEXT, INT, TEXT, TIMESTAMPTZ, TIMESTAMPTZ, TIMESTAMPTZ, TIMESTAMPTZ, TEXT);
 
     public static final ProjectionTables LIVE = new ProjectionTables("releases", "stages");
-    public static final ProjectionTables REBUILD = new ProjectionTables("releases_rebuild", "stages_rebuild");
+    /** What the shadow tables of every rebuild are named after, for finding those a dead rebuild left. */
+    static final String SHADOW_PREFIX = "_rebuild_";
+
+    /**
+     * The shadow tables of one rebuild, named after it: a rebuild taken for dead that still runs somewhere writes
+     * its own tables, never those of the rebuild that replaced it.
+     */
+    public static ProjectionTables shadowOf(String rebuildId) {
+        String suffix = rebuildId
+                .substring(rebuildId.lastIndexOf('-') + 1)
+                .replaceAll("[^A-Za-z0-9]", "")
+                .toLowerCase(Locale.ROOT);
+        return new ProjectionTables("releases" + SHADOW_PREFIX + suffix, "stages" + SHADOW_PREFIX + suffix);
+    }
 
     final String releases;
     final String stages;

@@ -68,7 +68,25 @@ public class RebuildJobStore {
                 .replaceWithVoid();
     }
 
-    /** The end of a rebuild, succeeded or failed, with what it measured. */
+    /**
+     * Called in the swap's transaction: fails unless the job is still running, and keeps it from being taken for
+     * dead while the swap runs and just after it commits (the row is locked, then its report time is fresh). A job
+     * taken for dead must not swap: another may have started in its place.
+     */
+    public static Uni<Void> holdForSwap(StoreTransaction store, String id) {
+        return store.connection()
+                .preparedQuery("update rebuild_jobs set updated_at = now() where id = $1 and state = 'RUNNING'")
+                .execute(Tuple.of(id))
+                .invoke(rows -> {
+                    if (rows.rowCount() == 0) {
+                        throw new IllegalStateException(
+                                "the job was taken for dead (it stopped reporting); nothing was swapped");
+                    }
+                })
+                .replaceWithVoid();
+    }
+
+    /** The end of a rebuild, succeeded or failed, with what it measured; a job already taken for dead stays so. */
     public Uni<Void> finish(
             String id,
             RebuildJob.State state,
@@ -80,7 +98,7 @@ public class RebuildJobStore {
             String message) {
         return pool.preparedQuery("update rebuild_jobs set state = $2, phase = 'DONE', events_replayed = $3,"
                         + " events_per_s = $4, releases = $5, longest_pause_ms = $6, peak_heap_mb = $7, message = $8,"
-                        + " updated_at = now(), finished_at = now() where id = $1")
+                        + " updated_at = now(), finished_at = now() where id = $1 and state = 'RUNNING'")
                 .execute(Tuple.tuple()
                         .addValue(id)
                         .addValue(state.name())

@@ -18,28 +18,40 @@ import java.util.Map;
 public final class RebuildTables {
 
     private static final ProjectionTables LIVE = ProjectionTables.LIVE;
-    private static final ProjectionTables SHADOW = ProjectionTables.REBUILD;
+    /** A LIKE pattern for the shadow table names after "releases" or "stages", with its underscores literal. */
+    private static final String SHADOW_PATTERN = ProjectionTables.SHADOW_PREFIX.replace("_", "\\_") + "%";
 
     /** PostgreSQL's lock_not_available: the swap's lock waited longer than its timeout. */
     public static final String LOCK_NOT_AVAILABLE = "55P03";
 
     private RebuildTables() {}
 
-    /** Empty shadow tables with the live tables' columns, defaults, checks and indexes, and the stages' key. */
-    public static Uni<Void> create(StoreTransaction store) {
-        return run(
-                store.connection(),
-                List.of(
-                        "drop table if exists " + SHADOW.stages + ", " + SHADOW.releases,
-                        "create table " + SHADOW.releases + " (like " + LIVE.releases + " including all)",
-                        "create table " + SHADOW.stages + " (like " + LIVE.stages + " including all)",
-                        "alter table " + SHADOW.stages + " add foreign key (release_id) references " + SHADOW.releases
-                                + " (id) on delete cascade"));
+    /**
+     * Empty shadow tables with the live tables' columns, defaults, checks and indexes, and the stages' key. Shadow
+     * tables of other rebuilds are dropped first: only one rebuild runs, so they belong to dead ones.
+     */
+    public static Uni<Void> create(StoreTransaction store, ProjectionTables shadow) {
+        SqlConnection connection = store.connection();
+        return connection
+                .query("select tablename from pg_tables where schemaname = current_schema() and (tablename like"
+                        + " 'releases" + SHADOW_PATTERN + "' or tablename like 'stages" + SHADOW_PATTERN + "')"
+                        + " order by tablename desc")
+                .execute()
+                .chain(leftovers -> {
+                    List<String> statements = new ArrayList<>();
+                    // Stages first: they reference their releases.
+                    leftovers.forEach(row -> statements.add("drop table if exists " + row.getString(0) + " cascade"));
+                    statements.add("create table " + shadow.releases + " (like " + LIVE.releases + " including all)");
+                    statements.add("create table " + shadow.stages + " (like " + LIVE.stages + " including all)");
+                    statements.add("alter table " + shadow.stages + " add foreign key (release_id) references "
+                            + shadow.releases + " (id) on delete cascade");
+                    return run(connection, statements);
+                });
     }
 
     /** Drops what a rebuild that did not finish left behind. */
-    public static Uni<Void> drop(StoreTransaction store) {
-        return run(store.connection(), List.of("drop table if exists " + SHADOW.stages + ", " + SHADOW.releases));
+    public static Uni<Void> drop(StoreTransaction store, ProjectionTables shadow) {
+        return run(store.connection(), List.of("drop table if exists " + shadow.stages + ", " + shadow.releases));
     }
 
     /**
@@ -70,7 +82,7 @@ public final class RebuildTables {
      * Writes what the transaction decided into the shadow tables, then puts them in the live tables' place under
      * the live names. Run under {@link #lockLive}.
      */
-    public static Uni<Void> swap(StoreTransaction store) {
+    public static Uni<Void> swap(StoreTransaction store, ProjectionTables shadow) {
         SqlConnection connection = store.connection();
         return store.flushEverything()
                 .chain(() -> connection
@@ -78,22 +90,22 @@ public final class RebuildTables {
                                 + " from pg_index x join pg_class i on i.oid = x.indexrelid"
                                 + " join pg_class c on c.oid = x.indrelid"
                                 + " where c.relnamespace = current_schema()::regnamespace and c.relname in ('"
-                                + LIVE.releases + "', '" + LIVE.stages + "', '" + SHADOW.releases + "', '"
-                                + SHADOW.stages + "')")
+                                + LIVE.releases + "', '" + LIVE.stages + "', '" + shadow.releases + "', '"
+                                + shadow.stages + "')")
                         .execute())
                 .chain(indexes -> connection
                         .query("select r.relname as owner, c.conname as name from pg_constraint c"
                                 + " join pg_class r on r.oid = c.conrelid where c.contype = 'f'"
                                 + " and r.relnamespace = current_schema()::regnamespace and r.relname in ('"
-                                + LIVE.stages + "', '" + SHADOW.stages + "')")
+                                + LIVE.stages + "', '" + shadow.stages + "')")
                         .execute()
-                        .map(keys -> renames(indexes, keys)))
+                        .map(keys -> renames(indexes, keys, shadow)))
                 .chain(renames -> {
                     List<String> statements = new ArrayList<>();
                     statements.add("drop table " + LIVE.stages);
                     statements.add("drop table " + LIVE.releases);
-                    statements.add("alter table " + SHADOW.releases + " rename to " + LIVE.releases);
-                    statements.add("alter table " + SHADOW.stages + " rename to " + LIVE.stages);
+                    statements.add("alter table " + shadow.releases + " rename to " + LIVE.releases);
+                    statements.add("alter table " + shadow.stages + " rename to " + LIVE.stages);
                     statements.addAll(renames);
                     return run(connection, statements);
                 });
@@ -104,7 +116,8 @@ public final class RebuildTables {
      * definition (method, columns, predicate); a live index without a shadow twin fails the swap before anything
      * is dropped.
      */
-    private static List<String> renames(Iterable<Row> indexes, Iterable<Row> foreignKeys) {
+    private static List<String> renames(
+            Iterable<Row> indexes, Iterable<Row> foreignKeys, ProjectionTables shadowTables) {
         Map<String, String> live = new HashMap<>();
         Map<String, String> shadow = new HashMap<>();
         for (Row index : indexes) {
@@ -115,7 +128,8 @@ public final class RebuildTables {
                 live.put(owner + shape, index.getString("name"));
             } else {
                 shadow.put(
-                        (owner.equals(SHADOW.releases) ? LIVE.releases : LIVE.stages) + shape, index.getString("name"));
+                        (owner.equals(shadowTables.releases) ? LIVE.releases : LIVE.stages) + shape,
+                        index.getString("name"));
             }
         }
         if (!live.keySet().equals(shadow.keySet())) {

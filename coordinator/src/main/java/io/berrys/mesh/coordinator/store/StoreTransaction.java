@@ -489,6 +489,8 @@ public final class StoreTransaction {
         if (replayState != null) {
             return Uni.createFrom().voidItem();
         }
+        // Another replica may have added a release read as absent before the lock; the next read must see it.
+        absent.clear();
         return connection
                 .preparedQuery("select pg_advisory_xact_lock(hashtext($1))")
                 .execute(Tuple.of(slot))
