@@ -51,7 +51,12 @@ final class TestAgents implements AutoCloseable {
         /** Works for a few seconds, reporting progress every 300 ms, then passes. */
         SLOW,
         /** Reports progress five times at once, then passes: the heartbeats that fill a real log. */
-        HEARTBEATS
+        HEARTBEATS,
+        /**
+         * Acts as if the first delivery of each command were lost, as a crashed Redis loses what it acknowledged in
+         * its last second; a repeat of the command is answered with a pass.
+         */
+        LOST_ONCE
     }
 
     /** The test profile prefixes the coordinator's outgoing streams, keeping tests off the real ones. */
@@ -276,6 +281,13 @@ final class TestAgents implements AutoCloseable {
         Behaviour behaviour = scenarios.get(Events.releaseId(command)).getOrDefault(task, Behaviour.PASS);
         String agent = task.owner();
         if (behaviour == Behaviour.SILENT) {
+            return;
+        }
+        if (behaviour == Behaviour.LOST_ONCE
+                && received.stream()
+                                .filter(seen -> seen.getId().equals(command.getId()))
+                                .count()
+                        == 1) {
             return;
         }
         send(Events.replyTo(command, Phase.STARTED, agent, new TaskStarted(task.id(), agent, null))

@@ -25,7 +25,7 @@ import org.jboss.logging.Logger;
 /**
  * What time alone decides, so that no release is ever stuck: stages whose owner went silent are failed (by a
  * finished event in the owner's place, applied like any other), maintenance windows open, announcements go out,
- * and outbox entries a crash left unsent are sent.
+ * commands nobody answered are sent again, and outbox entries a crash left unsent are sent.
  */
 @ApplicationScoped
 public class Sweeper {
@@ -36,6 +36,8 @@ public class Sweeper {
     private final OutboxRelay relay;
     private final Pipelines pipelines;
     private final Duration outageGrace;
+    private final Duration resendAfter;
+    private final int resends;
     private volatile Instant timeoutsSuspendedUntil = Instant.EPOCH;
     /** Releases past their stage deadline at the last sweep; they are failed in the same sweep, so 0 normally. */
     private final AtomicLong overdue = new AtomicLong();
@@ -59,6 +61,8 @@ public class Sweeper {
         this.pipelines = pipelines;
         this.relay = relay;
         this.outageGrace = config.outageGrace();
+        this.resendAfter = config.commandResendAfter();
+        this.resends = config.commandResends();
     }
 
     @Scheduled(
@@ -69,6 +73,7 @@ public class Sweeper {
         return timeouts()
                 .chain(this::rollbacks)
                 .chain(this::windows)
+                .chain(this::unanswered)
                 .chain(relay::resendStale)
                 .invoke(() -> lastSweepEpochSeconds.set(Instant.now().getEpochSecond()))
                 .onFailure()
@@ -99,6 +104,24 @@ public class Sweeper {
                         release -> release.overdueStage(orchestrator.pipelineOf(release), now)
                                 .map(reason -> StageCommands.timeout(
                                         release, release.currentStage().orElseThrow(), reason))));
+    }
+
+    /**
+     * Commands nobody answered: a Redis crash can lose what it acknowledged in its last second (AOF fsync every
+     * second), and a lost command would otherwise wait for the stage's to-start timeout and fail its release.
+     */
+    Uni<Void> unanswered() {
+        return orchestrator
+                .transactions()
+                .inTransaction(store -> store.reopenUnanswered(Instant.now().minus(resendAfter), resends))
+                .invoke(ids -> {
+                    if (!ids.isEmpty()) {
+                        LOG.warnf(
+                                "No answer to %d command(s) within %s; sending them again: %s",
+                                ids.size(), resendAfter, String.join(", ", ids));
+                    }
+                })
+                .replaceWithVoid();
     }
 
     Uni<Void> rollbacks() {

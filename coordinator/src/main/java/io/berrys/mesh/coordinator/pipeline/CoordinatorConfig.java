@@ -39,6 +39,17 @@ public interface CoordinatorConfig {
     @WithDefault("PT1S")
     Duration sweepInterval();
 
+    /**
+     * A command whose owner has said nothing (not even {@code started}) this long after it was sent is sent again,
+     * with the same event id: a Redis that crashed may have lost it. Owners answer a repeat once.
+     */
+    @WithDefault("PT10S")
+    Duration commandResendAfter();
+
+    /** How often one command is sent again before the stage's {@code to-start} timeout is left to decide. */
+    @WithDefault("3")
+    int commandResends();
+
     /** How {@code POST /api/admin/rebuild} replays the event log; see the README's "Rebuild". */
     RebuildConfig rebuild();
 

@@ -475,6 +475,25 @@ public final class StoreTransaction {
                 });
     }
 
+    /**
+     * Commands of open stages whose owner has not said {@code started} since before {@code before}, last sent before
+     * it too and sent again fewer than {@code maxResends} times: marked unsent, so that the relay sends them again.
+     * Answers their event ids.
+     */
+    public Uni<List<String>> reopenUnanswered(Instant before, int maxResends) {
+        return connection
+                .preparedQuery("update outbox o set sent_at = null, resends = o.resends + 1 from " + tables.stages
+                        + " s where s.status = 'TRIGGERED' and s.triggered_at < $1"
+                        + " and o.event_id = s.triggered_event_id and o.sent_at < $1 and o.resends < $2"
+                        + " returning o.event_id")
+                .execute(Tuple.of(timestamp(before), maxResends))
+                .map(rows -> {
+                    List<String> ids = new ArrayList<>(rows.size());
+                    rows.forEach(row -> ids.add(row.getString(0)));
+                    return ids;
+                });
+    }
+
     public Uni<Integer> markSent(List<String> eventIds, Instant at) {
         return connection
                 .preparedQuery("update outbox set sent_at = $1 where event_id = any($2) and sent_at is null")
