@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local Redis + PostgreSQL for developing / testing Berrys Deploy Mesh without Docker or systemd.
 #
-#   deploy/local/servers.sh {start|stop|status|restart|env} [redis|postgres|all]
+#   deploy/local/servers.sh {start|stop|status|restart|crash|env} [redis|postgres|monitoring|moto|all]
 #
 # stdout (start/status): machine-readable lines, no passwords:
 #   redis=redis://127.0.0.1:6390
@@ -16,7 +16,8 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 
 usage() {
     cat >&2 <<'EOF'
-Usage: deploy/local/servers.sh {start|stop|status|restart|env} [redis|postgres|monitoring|moto|all]   (default: all)
+Usage: deploy/local/servers.sh {start|stop|status|restart|crash|env} [redis|postgres|monitoring|moto|all]   (default: all)
+       crash redis: kill -9 Redis (no AOF flush) and start it again
 
   start    start the server(s) if not running (idempotent), print "name=url" lines;
            'start all' (re)writes $MESH_LOCAL_DIR/servers.env (same as 'env all'),
@@ -741,6 +742,29 @@ maybe_write_env_file() {
     fi
 }
 
+# redis_crash: SIGKILL, as a crashed node or a killed pod. Nothing is flushed: with appendfsync everysec, what
+# Redis acknowledged in its last second may be missing when it starts again.
+redis_crash() {
+    if redis_is_external; then
+        die "MESH_REDIS_URL is set ($(redact_url "$EXT_REDIS_URL")): external Redis, not crashing it"
+    fi
+    local port=$MESH_REDIS_PORT pid rdir
+    pid=$(redis_pid)
+    [[ -n $pid ]] || die "redis on 127.0.0.1:$port is not running; nothing to crash"
+    rdir=$(redis_running_dir)
+    if [[ $rdir != "$REDIS_DIR" ]]; then
+        fail "the Redis on 127.0.0.1:$port was not started by this script (its dir is '${rdir:-?}', expected $REDIS_DIR); not killing it"
+    fi
+    log "killing redis pid $pid with SIGKILL (appendfsync $MESH_REDIS_APPENDFSYNC: the last second of writes may be lost)"
+    kill -KILL "$pid"
+    local deadline=$((SECONDS + 20))
+    while redis_alive "$pid"; do
+        ((SECONDS < deadline)) || fail "redis pid $pid survived SIGKILL for 20 s" "$REDIS_LOG"
+        sleep 0.1
+    done
+    rm -f "$REDIS_PIDFILE"
+}
+
 # ---------------------------------------------------------------- main
 
 lock() {
@@ -784,6 +808,15 @@ main() {
         lock
         for t in "${targets[@]}"; do
             case $t in redis) redis_stop ;; postgres) pg_stop ;; moto) moto_stop ;; esac
+        done
+        ;;
+    crash)
+        lock
+        for t in "${targets[@]}"; do
+            case $t in
+            redis) redis_crash && redis_start ;;
+            *) die "crash is for redis only (it kills -9 and starts it again)" ;;
+            esac
         done
         ;;
     restart)

@@ -28,19 +28,38 @@ import java.util.concurrent.TimeUnit;
 final class MeshProcesses implements AutoCloseable {
 
     enum Service {
-        COORDINATOR("coordinator", List.of("transitions")),
-        ROLLOUT("rollout-service", List.of("rollouts", "rollbacks", "decommissions", "transitions")),
-        MIGRATION("migration-service", List.of("migrations")),
-        BACKUP("backup-service", List.of("backups", "restores")),
-        MONITOR("monitor-service", List.of("verifications", "transitions")),
-        PROVISIONER("provisioner", List.of());
+        /** Drives every open stage: any of them is its work in flight. */
+        COORDINATOR("coordinator", List.of("transitions"), List.of("mesh.transitions"), null),
+        ROLLOUT(
+                "rollout-service",
+                List.of("rollouts", "rollbacks", "decommissions", "transitions"),
+                List.of("mesh.rollout", "mesh.priority", "mesh.decommission"),
+                List.of("rollout", "decommission")),
+        MIGRATION("migration-service", List.of("migrations"), List.of("mesh.migration"), List.of("migration")),
+        BACKUP("backup-service", List.of("backups", "restores"), List.of("mesh.backup", "mesh.restore"), List.of("backup")),
+        MONITOR(
+                "monitor-service",
+                List.of("verifications", "transitions"),
+                List.of("mesh.verification"),
+                List.of("verification")),
+        PROVISIONER("provisioner", List.of(), List.of(), List.of());
 
         final String module;
         final List<String> channels;
+        /** The streams whose entries it works on: an entry it read and has not acknowledged is work it holds. */
+        final List<String> workStreams;
+        /** The stages it carries out; null for every stage. */
+        final List<String> tasks;
 
-        Service(String module, List<String> channels) {
+        Service(String module, List<String> channels, List<String> workStreams, List<String> tasks) {
             this.module = module;
             this.channels = channels;
+            this.workStreams = workStreams;
+            this.tasks = tasks;
+        }
+
+        boolean owns(String task) {
+            return tasks == null || tasks.contains(task);
         }
     }
 

@@ -72,6 +72,61 @@ final class RedisProbe implements AutoCloseable {
         return names;
     }
 
+    /**
+     * Entries of the stream that groups whose name starts with {@code groupPrefix} have read and not acknowledged:
+     * work a consumer holds.
+     */
+    long pending(String stream, String groupPrefix) {
+        if (send(Request.cmd(Command.EXISTS).arg(stream)).toInteger() == 0) {
+            return 0;
+        }
+        long pending = 0;
+        for (String group : groups(stream)) {
+            if (group.startsWith(groupPrefix)) {
+                Response summary = send(Request.cmd(Command.XPENDING).arg(stream).arg(group));
+                pending += summary.get(0).toLong();
+            }
+        }
+        return pending;
+    }
+
+    /** The id Redis gives each start of its process: a different one proves it was restarted. */
+    String runId() {
+        for (String line : send(Request.cmd(Command.INFO).arg("server")).toString().split("\r?\n")) {
+            if (line.startsWith("run_id:")) {
+                return line.substring("run_id:".length()).trim();
+            }
+        }
+        throw new IllegalStateException("INFO server has no run_id");
+    }
+
+    /** Waits until Redis answers PING: right after a restart the client's connections are stale. */
+    void awaitPong(java.time.Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (true) {
+            try {
+                if ("PONG".equals(send(Request.cmd(Command.PING)).toString())) {
+                    return;
+                }
+            } catch (IllegalStateException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+            MeshProcesses.sleep(200);
+        }
+    }
+
+    void set(String key, String value) {
+        send(Request.cmd(Command.SET).arg(key).arg(value));
+    }
+
+    /** The value, or null. */
+    String get(String key) {
+        Response value = send(Request.cmd(Command.GET).arg(key));
+        return value == null ? null : value.toString();
+    }
+
     private static boolean isMap(Response response) {
         try {
             return response.getKeys() != null && !response.getKeys().isEmpty();
