@@ -762,6 +762,8 @@ redis_crash() {
         ((SECONDS < deadline)) || fail "redis pid $pid survived SIGKILL for 20 s" "$REDIS_LOG"
         sleep 0.1
     done
+    # The kernel closes a killed process's sockets a moment after it dies.
+    wait_for_port_closed 127.0.0.1 "$port" 20 || fail "redis on 127.0.0.1:$port still listening after SIGKILL" "$REDIS_LOG"
     rm -f "$REDIS_PIDFILE"
 }
 

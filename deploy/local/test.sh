@@ -3,9 +3,11 @@
 # (Redis, PostgreSQL, the moto server), the Prometheus and Alertmanager packages (see servers.sh) and kustomize
 # (kustomize.sh), then the whole Maven build with its unit and integration tests. Last come the system tests
 # (system-tests/): the packaged services as separate JVMs through releases, kill -9 chaos, Redis and PostgreSQL
-# restarts, malformed events and an alert-driven rollback; their summary table is printed at the end. Then the main
+# restarts, a Redis kill -9, malformed events and an alert-driven rollback; their summary table is printed at the end. Then the main
 # job itself, deploy/local/demo.sh, as a newcomer runs it: it fails unless its first release ends SUCCEEDED and its
-# second ROLLED_BACK (MESH_SKIP_DEMO=1 leaves it out, for a quicker local run).
+# second ROLLED_BACK (MESH_SKIP_DEMO=1 leaves it out, for a quicker local run). Before it, schemathesis checks the
+# coordinator's and the monitor-service's APIs against their OpenAPI documents (api-conformance.sh;
+# MESH_SKIP_API_CHECK=1 leaves it out).
 # .ci/run calls exactly this. Extra arguments go to Maven, e.g. deploy/local/test.sh -pl mesh-events
 set -euo pipefail
 
@@ -25,7 +27,7 @@ SUMMARY="$REPO/system-tests/target/system-tests/summary.txt"
 rm -f "$SUMMARY"
 show_summary() {
     if [[ -s $SUMMARY ]]; then
-        log "system tests (scenario, releases, lost, stuck, wrong state, duplicated side effects, seconds):"
+        log "system tests (scenario, rounds counted, releases, lost, stuck, wrong state, duplicated side effects, seconds):"
         sed 's/^/    /' "$SUMMARY" >&2
     fi
 }
@@ -38,6 +40,11 @@ log "kustomize for the overlay tests: $kustomize"
 log "running the test suite (./mvnw verify)"
 ./mvnw -B verify "$@"
 log "all tests passed"
+
+if [[ ${MESH_SKIP_API_CHECK:-0} != 1 ]]; then
+    log "the APIs against their OpenAPI documents (deploy/local/api-conformance.sh, schemathesis)"
+    "$SCRIPT_DIR/api-conformance.sh"
+fi
 
 if [[ ${MESH_SKIP_DEMO:-0} != 1 ]]; then
     log "the main job (deploy/local/demo.sh): release 1 must end SUCCEEDED, release 2 ROLLED_BACK"

@@ -25,6 +25,9 @@ public interface MonitorConfig {
     /** The bearer token Alertmanager sends; without one every webhook call is refused. */
     Optional<String> webhookToken();
 
+    /** The bearer token operators read the monitor's API with (the coordinator's operator token); without one, 401. */
+    Optional<String> apiToken();
+
     /** After a rollback, further alerts about the same service record only, for this long. */
     @WithDefault("PT10M")
     Duration cooldown();

@@ -42,7 +42,8 @@ class AlertToRollbackBenchmark {
             bus.rollingOut("bench", "svc-" + i);
         }
         await().atMost(Duration.ofSeconds(120))
-                .until(() -> given().queryParam("environment", "bench")
+                .until(() -> given().header("Authorization", "Bearer test-api-token")
+                                .queryParam("environment", "bench")
                                 .get("/api/live-releases")
                                 .then()
                                 .extract()

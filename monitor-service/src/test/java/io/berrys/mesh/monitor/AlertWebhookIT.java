@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.not;
 
 import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
@@ -52,7 +53,8 @@ class AlertWebhookIT {
 
     private void awaitLive(String releaseId) {
         await().atMost(WITHIN)
-                .until(() -> given().get("/api/live-releases")
+                .until(() -> given().header("Authorization", "Bearer test-api-token")
+                        .get("/api/live-releases")
                         .then()
                         .extract()
                         .jsonPath()
@@ -205,6 +207,31 @@ class AlertWebhookIT {
                 .then()
                 .statusCode(401)
                 .body("error", equalTo("the bearer token is not valid"));
+        // What is live is the operators' to read, with their token; Alertmanager's does not open it.
+        given().get("/api/live-releases").then().statusCode(401).header("WWW-Authenticate", containsString("Bearer"));
+        given().header("Authorization", "Bearer " + MonitoringServers.TOKEN)
+                .get("/api/live-releases")
+                .then()
+                .statusCode(401)
+                .body("error", equalTo("the bearer token is not valid"));
+    }
+
+    @Test
+    void aBodyOfTheWrongShapeNamesTheFieldNotAJavaType() {
+        post(Map.of("version", "4", "alerts", Map.of("status", "firing")))
+                .statusCode(400)
+                .body("error", equalTo("the body is not an Alertmanager webhook payload: `alerts` must be an array"))
+                .body("error", not(containsString("java")));
+    }
+
+    @Test
+    void aMethodThePathDoesNotAnswerIsRefusedWithTheOnesItDoes() {
+        given().delete("/api/alerts").then().statusCode(405).header("Allow", equalTo("OPTIONS, POST"));
+        given().header("Authorization", "Bearer test-api-token")
+                .post("/api/live-releases")
+                .then()
+                .statusCode(405)
+                .header("Allow", equalTo("GET, HEAD, OPTIONS"));
     }
 
     @Test

@@ -25,6 +25,9 @@ import java.util.regex.Pattern;
  */
 final class ServiceProcess implements AutoCloseable {
 
+    /** The operators' token the service is started with, for its API. */
+    static final String API_TOKEN = "test-api-token";
+
     private static final Pattern REBUILT = Pattern.compile("Rebuilt the live-release projection .* in (\\d+) ms");
     private static final Pattern STARTED = Pattern.compile("started in (\\d+\\.\\d+)s");
 
@@ -59,6 +62,7 @@ final class ServiceProcess implements AutoCloseable {
                 "-Dmp.messaging.incoming.verifications.rejection-reply-stream=" + streamPrefix + "mesh.transitions");
         command.add("-Dmp.messaging.outgoing.out.stream-prefix=" + streamPrefix);
         command.add("-Dmesh.monitor.webhook-token=" + MonitoringServers.TOKEN);
+        command.add("-Dmesh.monitor.api-token=" + API_TOKEN);
         properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add("-jar");
         command.add(jar.toString());
@@ -145,6 +149,7 @@ final class ServiceProcess implements AutoCloseable {
             return HttpClient.newHttpClient()
                     .send(
                             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                                    .header("Authorization", "Bearer " + API_TOKEN)
                                     .build(),
                             HttpResponse.BodyHandlers.ofString())
                     .body();

@@ -36,7 +36,11 @@ final class MeshProcesses implements AutoCloseable {
                 List.of("mesh.rollout", "mesh.priority", "mesh.decommission"),
                 List.of("rollout", "decommission")),
         MIGRATION("migration-service", List.of("migrations"), List.of("mesh.migration"), List.of("migration")),
-        BACKUP("backup-service", List.of("backups", "restores"), List.of("mesh.backup", "mesh.restore"), List.of("backup")),
+        BACKUP(
+                "backup-service",
+                List.of("backups", "restores"),
+                List.of("mesh.backup", "mesh.restore"),
+                List.of("backup")),
         MONITOR(
                 "monitor-service",
                 List.of("verifications", "transitions"),

@@ -83,7 +83,8 @@ final class RedisProbe implements AutoCloseable {
         long pending = 0;
         for (String group : groups(stream)) {
             if (group.startsWith(groupPrefix)) {
-                Response summary = send(Request.cmd(Command.XPENDING).arg(stream).arg(group));
+                Response summary =
+                        send(Request.cmd(Command.XPENDING).arg(stream).arg(group));
                 pending += summary.get(0).toLong();
             }
         }
@@ -92,7 +93,8 @@ final class RedisProbe implements AutoCloseable {
 
     /** The id Redis gives each start of its process: a different one proves it was restarted. */
     String runId() {
-        for (String line : send(Request.cmd(Command.INFO).arg("server")).toString().split("\r?\n")) {
+        for (String line :
+                send(Request.cmd(Command.INFO).arg("server")).toString().split("\r?\n")) {
             if (line.startsWith("run_id:")) {
                 return line.substring("run_id:".length()).trim();
             }

@@ -76,6 +76,7 @@ class SystemIT {
     private static final int CHAOS_ROUNDS_COUNTED = 10;
     /** Enough for ten to count even when the random moment falls between two services' work now and then. */
     private static final int CHAOS_ROUNDS_AT_MOST = 20;
+
     private static final int REDIS_CRASHES = 2;
     private static final String CRASH_PROBE = "mesh:system:crash-probe";
     private static final String API_TOKEN = "system-admin-" + UUID.randomUUID();
@@ -295,25 +296,20 @@ class SystemIT {
             List<String> services = new ArrayList<>(PLATFORM);
             Collections.shuffle(services, RANDOM);
             Map<Request, Expect> releases = succeedingStagingReleases(services.subList(0, 3));
-            // Any service a release passes through (the provisioner takes no part in releases), at any moment of
-            // a release's 10 to 15 s: backup, migration, rollout steps, verification or decommission.
+            // Any service a release passes through (the provisioner takes no part in releases).
             Service victim = RELEASE_PATH.get(RANDOM.nextInt(RELEASE_PATH.size()));
-            long delay = 300 + RANDOM.nextInt(11_000);
+            // A random moment within the victim's work: once it first holds some, a random wait scaled to how long
+            // its work lasts, then the first moment it holds work again.
+            long delay = RANDOM.nextInt(workWindowMillis(victim));
             int number = round;
             AtomicReference<String> heldAtTheKill = new AtomicReference<>();
             total = total.plus(run(releases, () -> {
-                MeshProcesses.sleep(delay);
-                // From the random moment on, the first moment the victim holds work: what it holds is read just
-                // before the kill.
-                long lookingSince = System.currentTimeMillis();
-                String held = workHeldBy(victim, releases.keySet());
-                while (held == null
-                        && System.currentTimeMillis() - lookingSince < 15_000
-                        && !everyReleaseEnded(releases.keySet())) {
-                    MeshProcesses.sleep(50);
-                    held = workHeldBy(victim, releases.keySet());
+                long roundStarted = System.currentTimeMillis();
+                String held = awaitWorkHeldBy(victim, releases.keySet(), 30_000);
+                if (held != null) {
+                    MeshProcesses.sleep(delay);
+                    held = awaitWorkHeldBy(victim, releases.keySet(), 15_000);
                 }
-                long seenAt = System.nanoTime();
                 try {
                     mesh.kill(victim);
                 } catch (InterruptedException e) {
@@ -325,12 +321,8 @@ class SystemIT {
                         "[system] chaos round %d: kill -9 %s %d ms into 3 releases, %s; restarting it%n",
                         number,
                         victim.module,
-                        delay + System.currentTimeMillis() - lookingSince,
-                        held == null
-                                ? "holding no work (not counted)"
-                                : String.format(
-                                        "holding %s (seen %d ms before the kill)",
-                                        held, (System.nanoTime() - seenAt) / 1_000_000));
+                        System.currentTimeMillis() - roundStarted,
+                        held == null ? "holding no work (not counted)" : "holding " + held);
                 mesh.start(victim);
             }));
             if (heldAtTheKill.get() != null) {
@@ -385,8 +377,8 @@ class SystemIT {
                 redis.awaitPong(Duration.ofSeconds(30));
                 String runId = redis.runId();
                 if (before.equals(runId)) {
-                    throw new IllegalStateException("Redis answers with the run id it had before the kill ("
-                            + runId + "): it was not killed");
+                    throw new IllegalStateException(
+                            "Redis answers with the run id it had before the kill (" + runId + "): it was not killed");
                 }
                 boolean kept = probe.equals(redis.get(CRASH_PROBE));
                 System.out.printf(
@@ -794,7 +786,9 @@ class SystemIT {
         for (Request request : requests) {
             try {
                 JsonNode release = api.release(RELEASE_IDS.get(request)).orElse(null);
-                if (release == null || CoordinatorApi.TERMINAL.contains(release.path("state").asText())) {
+                if (release == null
+                        || CoordinatorApi.TERMINAL.contains(
+                                release.path("state").asText())) {
                     continue;
                 }
                 for (var stage : release.path("stages")) {
@@ -815,6 +809,29 @@ class SystemIT {
             }
         }
         return held.isEmpty() ? null : String.join(", ", held);
+    }
+
+    /**
+     * About how long the victim's work in a round lasts: the backups and migrations of small databases take a few
+     * hundred milliseconds, a rollout or verification seconds, and the coordinator is busy throughout.
+     */
+    private static int workWindowMillis(Service victim) {
+        return switch (victim) {
+            case BACKUP -> 300;
+            case MIGRATION -> 500;
+            default -> 8_000;
+        };
+    }
+
+    /** The work the victim holds, as soon as it holds some, or null if it held none within the time or all ended. */
+    private static String awaitWorkHeldBy(Service victim, Set<Request> requests, long withinMillis) {
+        long deadline = System.currentTimeMillis() + withinMillis;
+        String held = workHeldBy(victim, requests);
+        while (held == null && System.currentTimeMillis() < deadline && !everyReleaseEnded(requests)) {
+            MeshProcesses.sleep(20);
+            held = workHeldBy(victim, requests);
+        }
+        return held;
     }
 
     private static boolean everyReleaseEnded(Set<Request> requests) {

@@ -18,6 +18,9 @@ import jakarta.ws.rs.core.Response;
 import java.net.URI;
 import java.time.Duration;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 @Path("/api/admin")
 @Produces(MediaType.APPLICATION_JSON)
@@ -41,6 +44,14 @@ public class AdminResource {
     @Operation(
             summary = "Start rebuilding releases and stages from the event log (admin); follow it at the Location"
                     + " returned. Live processing goes on meanwhile.")
+    @APIResponse(
+            responseCode = "202",
+            description = "Started; its status is at the Location",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(implementation = RebuildJob.class)))
+    @APIResponse(responseCode = "409", ref = "Conflict")
     public Uni<Response> rebuild() {
         Caller who = caller.get();
         if (!mayRebuild(who)) {
@@ -62,10 +73,21 @@ public class AdminResource {
     @GET
     @Path("/rebuilds/{id}")
     @Operation(summary = "A rebuild's progress: events replayed, rate, estimate, and its outcome (admin)")
+    @APIResponse(
+            responseCode = "200",
+            description = "The rebuild",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(implementation = RebuildJob.class)))
+    @APIResponse(responseCode = "404", ref = "NotFound")
     public Uni<Response> rebuildStatus(@PathParam("id") String id) {
         Caller who = caller.get();
         if (!mayRebuild(who)) {
             return Uni.createFrom().item(CurrentCaller.forbidden(who, "read rebuilds"));
+        }
+        if (!ApiError.couldBeStored(id)) {
+            return Uni.createFrom().item(ApiError.response(Response.Status.NOT_FOUND, "no rebuild " + id));
         }
         return jobs.find(id, staleAfter)
                 .map(job -> job == null

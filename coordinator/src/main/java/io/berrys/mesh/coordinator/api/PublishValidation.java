@@ -7,14 +7,26 @@ import java.util.regex.Pattern;
 /** Checks a release to publish, from the API or the stream; every problem is reported at once. */
 public final class PublishValidation {
 
-    private static final Pattern SERVICE = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
-    private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,127}");
-    /** registry/path/name with a tag, a digest, or both (the OCI reference grammar, simplified). */
-    private static final Pattern IMAGE =
-            Pattern.compile("[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
-                    + "(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?");
+    /** The rules as regular expressions, anchored, so that the API document states exactly what is checked. */
+    static final String SERVICE_RULE = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$";
 
-    private static final Pattern DATABASE = Pattern.compile("[a-z][a-z0-9_-]{0,62}");
+    static final String VERSION_RULE = "^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$";
+    /** registry/path/name with a tag, a digest, or both (the OCI reference grammar, simplified). */
+    static final String IMAGE_RULE = "^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+            + "(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$";
+
+    static final String DATABASE_RULE = "^[a-z][a-z0-9_-]{0,62}$";
+
+    /** What the release store keeps (varchar(512)), and bounds on the rest, so that one event stays small. */
+    static final int MAX_IMAGE = 512;
+
+    static final int MAX_DATABASES = 16;
+    static final int MAX_MIGRATIONS = 1024;
+
+    private static final Pattern SERVICE = Pattern.compile(SERVICE_RULE);
+    private static final Pattern VERSION = Pattern.compile(VERSION_RULE);
+    private static final Pattern IMAGE = Pattern.compile(IMAGE_RULE);
+    private static final Pattern DATABASE = Pattern.compile(DATABASE_RULE);
 
     private PublishValidation() {}
 
@@ -29,6 +41,9 @@ public final class PublishValidation {
             problems.add("environment '" + request.environment() + "' has no pipeline (one of " + environments + ")");
         }
         problems.addAll(problems(request.service(), request.version(), request.image(), request.databases()));
+        if (request.migrations() != null && ApiError.characters(request.migrations()) > MAX_MIGRATIONS) {
+            problems.add("migrations must be at most " + MAX_MIGRATIONS + " characters");
+        }
         return problems;
     }
 
@@ -41,10 +56,14 @@ public final class PublishValidation {
         if (version == null || !VERSION.matcher(version).matches()) {
             problems.add("version must be letters, digits, '.', '_', '+' or '-', got " + quote(version));
         }
-        if (image == null || !IMAGE.matcher(image).matches() || !(image.contains(":") || image.contains("@"))) {
+        if (image != null && image.length() > MAX_IMAGE) {
+            problems.add("image must be at most " + MAX_IMAGE + " characters, got " + image.length());
+        } else if (image == null || !IMAGE.matcher(image).matches()) {
             problems.add("image must be a reference with a tag or digest (registry/name:tag), got " + quote(image));
         }
-        if (databases != null) {
+        if (databases != null && databases.size() > MAX_DATABASES) {
+            problems.add("a release names at most " + MAX_DATABASES + " databases, got " + databases.size());
+        } else if (databases != null) {
             for (String database : databases) {
                 if (database == null || !DATABASE.matcher(database).matches()) {
                     problems.add("database names are lower-case identifiers, got " + quote(database));

@@ -15,6 +15,7 @@ import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.catalog.ReleaseCommand;
 import io.berrys.mesh.events.catalog.ReleasePublished;
+import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -28,6 +29,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +45,12 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.jboss.resteasy.reactive.RestStreamElementType;
 
 @Path("/api/releases")
@@ -50,8 +58,12 @@ import org.jboss.resteasy.reactive.RestStreamElementType;
 @Consumes(MediaType.APPLICATION_JSON)
 public class ReleaseResource {
 
-    private static final int MAX_PAGE_SIZE = 200;
+    private static final String MAX_PAGE_SIZE = "200";
+    /** Far beyond any history: a page number past it is a mistake, not a request. */
+    private static final String MAX_PAGE = "1000000";
+
     private static final Duration EVENTS_POLL = Duration.ofMillis(250);
+    private static final Duration EVENTS_CHECK_LIMIT = Duration.ofSeconds(10);
 
     private final Orchestrator orchestrator;
     private final Pipelines pipelines;
@@ -66,11 +78,37 @@ public class ReleaseResource {
         this.caller = caller;
     }
 
-    public record CommandRequest(String reason) {}
+    /** Why, in the words of whoever asks; kept on the release's timeline. */
+    public record CommandRequest(
+            @Schema(maxLength = MAX_REASON) String reason) {}
+
+    static final int MAX_REASON = 1000;
 
     @POST
     @Operation(summary = "Publish a release; with an Idempotency-Key, repeating the request returns the same release")
-    public Uni<Response> publish(PublishRequest request, @HeaderParam("Idempotency-Key") String idempotencyKey) {
+    @APIResponse(
+            responseCode = "201",
+            description = "Published",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(implementation = ReleaseView.class)))
+    @APIResponse(
+            responseCode = "200",
+            description = "Published before under this Idempotency-Key",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(implementation = ReleaseView.class)))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "409", ref = "Conflict")
+    public Uni<Response> publish(
+            @RequestBody(required = true) PublishRequest request,
+            @Parameter(
+                            description = "Any text naming this release for its publisher; the same key answers"
+                                    + " with the same release. Empty is as none.")
+                    @HeaderParam("Idempotency-Key")
+                    String idempotencyKey) {
         Caller who = caller.get();
         List<String> problems = PublishValidation.problems(request, pipelines.environments());
         if (!problems.isEmpty()) {
@@ -118,19 +156,56 @@ public class ReleaseResource {
 
     @GET
     @Operation(summary = "Releases, newest first, filtered by environment, service and state")
+    @APIResponse(
+            responseCode = "200",
+            description = "One page of releases, without their events",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(type = SchemaType.ARRAY, implementation = ReleaseView.class)))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
     public Uni<Response> list(
             @QueryParam("environment") String environment,
             @QueryParam("service") String service,
-            @QueryParam("state") String state,
-            @QueryParam("page") @DefaultValue("0") int page,
-            @QueryParam("size") @DefaultValue("20") int size) {
-        if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
-            return Uni.createFrom()
-                    .item(ApiError.response(
-                            Response.Status.BAD_REQUEST,
-                            "page must be 0 or more and size between 1 and " + MAX_PAGE_SIZE));
+            @Parameter(
+                            schema =
+                                    @Schema(
+                                            enumeration = {
+                                                "QUEUED",
+                                                "RUNNING",
+                                                "WAITING_APPROVAL",
+                                                "WAITING_WINDOW",
+                                                "PAUSED",
+                                                "ROLLING_BACK",
+                                                "SUCCEEDED",
+                                                "ROLLED_BACK",
+                                                "FAILED",
+                                                "ABORTED"
+                                            }))
+                    @QueryParam("state")
+                    String state,
+            @Parameter(
+                            description = "Which page, from 0",
+                            schema = @Schema(type = SchemaType.INTEGER, minimum = "0", maximum = MAX_PAGE))
+                    @QueryParam("page")
+                    @DefaultValue("0")
+                    String page,
+            @Parameter(
+                            description = "Releases per page",
+                            schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = MAX_PAGE_SIZE))
+                    @QueryParam("size")
+                    @DefaultValue("20")
+                    String size) {
+        List<String> problems = new ArrayList<>();
+        Integer pageNumber = ApiError.wholeNumber("page", page, 0, Integer.parseInt(MAX_PAGE), problems);
+        Integer pageSize = ApiError.wholeNumber("size", size, 1, Integer.parseInt(MAX_PAGE_SIZE), problems);
+        if (!problems.isEmpty()) {
+            return Uni.createFrom().item(ApiError.response(Response.Status.BAD_REQUEST, String.join("; ", problems)));
         }
         Caller who = caller.get();
+        if (!ApiError.couldBeStored(environment) || !ApiError.couldBeStored(service)) {
+            return Uni.createFrom().item(Response.ok(List.of()).build());
+        }
         List<String> clauses = new ArrayList<>();
         List<Object> parameters = new ArrayList<>();
         if (environment != null && !who.covers(environment)) {
@@ -161,7 +236,7 @@ public class ReleaseResource {
         }
         String where = String.join(" and ", clauses);
         return transactions
-                .inTransaction(store -> store.page(where, parameters, page, size))
+                .inTransaction(store -> store.page(where, parameters, pageNumber, pageSize))
                 .map(releases -> Response.ok(releases.stream()
                                 .map(release -> ReleaseView.of(release, null))
                                 .toList())
@@ -171,8 +246,19 @@ public class ReleaseResource {
     @GET
     @Path("/{id}")
     @Operation(summary = "One release with its stage timeline and the events that moved it")
+    @APIResponse(
+            responseCode = "200",
+            description = "The release",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(implementation = ReleaseView.class)))
+    @APIResponse(responseCode = "404", ref = "NotFound")
     public Uni<Response> get(@PathParam("id") String id) {
         Caller who = caller.get();
+        if (!ApiError.couldBeStored(id)) {
+            return Uni.createFrom().item(ApiError.response(Response.Status.NOT_FOUND, "no release " + id));
+        }
         return view(id).map(found -> {
             if (found == null) {
                 return ApiError.response(Response.Status.NOT_FOUND, "no release " + id);
@@ -187,13 +273,37 @@ public class ReleaseResource {
     @POST
     @Path("/{id}/{command}")
     @Operation(summary = "pause, resume, abort, approve or rollback a release")
+    @APIResponse(
+            responseCode = "200",
+            description = "The release after the command",
+            content =
+                    @Content(
+                            mediaType = MediaType.APPLICATION_JSON,
+                            schema = @Schema(implementation = ReleaseView.class)))
+    @APIResponse(responseCode = "400", ref = "BadRequest")
+    @APIResponse(responseCode = "404", ref = "NotFound")
+    @APIResponse(responseCode = "409", ref = "Conflict")
     public Uni<Response> command(
-            @PathParam("id") String id, @PathParam("command") String command, CommandRequest body) {
+            @PathParam("id") String id,
+            @Parameter(schema = @Schema(enumeration = {"pause", "resume", "abort", "approve", "rollback"}))
+                    @PathParam("command")
+                    String command,
+            @RequestBody(required = false) CommandRequest body) {
         ReleaseCommand.Command parsed;
         try {
             parsed = ReleaseCommand.Command.fromWire(command);
         } catch (IllegalArgumentException e) {
             return Uni.createFrom().item(ApiError.response(Response.Status.NOT_FOUND, e.getMessage()));
+        }
+        if (body != null && body.reason() != null && ApiError.characters(body.reason()) > MAX_REASON) {
+            return Uni.createFrom()
+                    .item(ApiError.response(
+                            Response.Status.BAD_REQUEST,
+                            "reason must be at most " + MAX_REASON + " characters, got "
+                                    + ApiError.characters(body.reason())));
+        }
+        if (!ApiError.couldBeStored(id)) {
+            return Uni.createFrom().item(ApiError.response(Response.Status.NOT_FOUND, "no release " + id));
         }
         Caller who = caller.get();
         String actor = who.name();
@@ -241,9 +351,28 @@ public class ReleaseResource {
     @Path("/{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @RestStreamElementType(MediaType.APPLICATION_JSON)
+    @Blocking
     @Operation(summary = "The release's events as they happen (Server-Sent Events); ends once the release has ended")
+    @APIResponse(
+            responseCode = "200",
+            description = "A stream of Server-Sent Events, each one a Progress as JSON",
+            content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(type = SchemaType.STRING)))
+    @APIResponse(responseCode = "404", ref = "NotFound")
     public Multi<Progress> events(@PathParam("id") String id) {
         Caller who = caller.get();
+        // Asked before the stream starts: once it has, its status can no longer say 404 or 403.
+        if (!ApiError.couldBeStored(id)) {
+            throw new WebApplicationException(ApiError.response(Response.Status.NOT_FOUND, "no release " + id));
+        }
+        var release =
+                transactions.inTransaction(store -> store.release(id)).await().atMost(EVENTS_CHECK_LIMIT);
+        if (release == null) {
+            throw new WebApplicationException(ApiError.response(Response.Status.NOT_FOUND, "no release " + id));
+        }
+        if (!who.covers(release.request().environment())) {
+            throw new WebApplicationException(CurrentCaller.forbidden(
+                    who, "read releases of " + release.request().environment()));
+        }
         // The event log, polled: any replica may have applied the release's events, so no in-memory feed would do.
         AtomicLong lastSeq = new AtomicLong();
         AtomicBoolean ended = new AtomicBoolean();

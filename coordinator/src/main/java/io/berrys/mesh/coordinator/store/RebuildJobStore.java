@@ -53,10 +53,22 @@ public class RebuildJobStore {
                                 .map(rows -> of(rows.iterator().next()))))
                 .onFailure(RebuildJobStore::isSecondRunning)
                 .recoverWithUni(failure -> running(staleAfter).map(running -> {
-                    throw running == null
-                            ? new IllegalStateException("a rebuild was starting at the same moment; try again")
-                            : new AlreadyRunning(running);
-                }));
+                    throw running == null ? new EndedMeanwhile() : new AlreadyRunning(running);
+                }))
+                // The rebuild in the way ended between the insert and the look: there is room now.
+                .onFailure(EndedMeanwhile.class)
+                .retry()
+                .atMost(3);
+    }
+
+    private static final class EndedMeanwhile extends RuntimeException {
+        EndedMeanwhile() {
+            super(
+                    "a rebuild that was running when this one was asked for ended at the same moment",
+                    null,
+                    false,
+                    false);
+        }
     }
 
     /** What a running rebuild reports as it goes. */

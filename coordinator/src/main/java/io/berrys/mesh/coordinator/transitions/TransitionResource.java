@@ -11,6 +11,10 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 @Path("/api/transitions")
 @Produces(MediaType.APPLICATION_JSON)
@@ -26,8 +30,16 @@ public class TransitionResource {
 
     @GET
     @Operation(summary = "Recent events consumed from mesh.transitions, newest first")
+    @APIResponse(responseCode = "200", description = "The events, newest first")
+    @APIResponse(responseCode = "400", ref = "BadRequest")
     public Response recent(
-            @QueryParam("limit") @DefaultValue("50") String limit, @QueryParam("releaseId") String releaseId) {
+            @Parameter(
+                            description = "How many events",
+                            schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = "500"))
+                    @QueryParam("limit")
+                    @DefaultValue("50")
+                    String limit,
+            @QueryParam("releaseId") String releaseId) {
         Caller who = caller.get();
         if (!who.environments().contains("*")) {
             // The recent transitions of every environment: only for tokens that cover them all.

@@ -113,8 +113,10 @@ public final class JsonProblems {
                         + failure.getLocation().getColumnNr() + ")";
     }
 
+    /** The value as JSON would show it: a string in quotes, a number or a boolean bare. */
     private static String quoted(Object value) {
         String text = String.valueOf(value);
-        return "\"" + (text.length() > 80 ? text.substring(0, 80) + "..." : text) + "\"";
+        String shown = text.length() > 80 ? text.substring(0, 80) + "..." : text;
+        return value instanceof String ? "\"" + shown + "\"" : shown;
     }
 }

@@ -4,30 +4,57 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.media.SchemaProperty;
 
-/** Alertmanager's webhook body, version 4. Unknown fields are ignored so newer Alertmanagers still fit. */
+/**
+ * Alertmanager's webhook body, version 4, as far as the monitor reads it. Unknown fields are ignored so newer
+ * Alertmanagers still fit (truncatedAlerts among them: what was cut off is Alertmanager's to resend).
+ */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record WebhookPayload(
+        @Schema(
+                required = true,
+                enumeration = {"4"})
         String version,
+
         String groupKey,
-        Integer truncatedAlerts,
         String status,
         String receiver,
         Map<String, String> groupLabels,
         Map<String, String> commonLabels,
         Map<String, String> commonAnnotations,
         String externalURL,
-        List<Alert> alerts) {
+        @Schema(required = true, minItems = 1) List<Alert> alerts) {
+
+    /**
+     * Text with a character in it that is not white space as Java's {@code String.isBlank} has it (the event
+     * catalog's rule), spelled out: JSON Schema's {@code \\s} is another set.
+     */
+    static final String NOT_BLANK =
+            "[^\\t\\n\\u000B\\f\\r\\u001C-\\u001F \\u1680\\u2000-\\u2006\\u2008-\\u200A\\u2028\\u2029\\u205F\\u3000]";
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Alert(
+            @Schema(
+                    required = true,
+                    enumeration = {"firing", "resolved"})
             String status,
+
+            @Schema(
+                    required = true,
+                    description = "Alert labels; alertname names the alert",
+                    properties = @SchemaProperty(name = "alertname", type = SchemaType.STRING, pattern = NOT_BLANK),
+                    requiredProperties = "alertname",
+                    additionalProperties = String.class)
             Map<String, String> labels,
-            Map<String, String> annotations,
+
+            @Schema(additionalProperties = String.class) Map<String, String> annotations,
             String startsAt,
             String endsAt,
             String generatorURL,
-            String fingerprint) {
+            @Schema(required = true, pattern = NOT_BLANK) String fingerprint) {
 
         public String name() {
             return labels.get("alertname");
@@ -79,6 +106,7 @@ public record WebhookPayload(
         return problems;
     }
 
+    /** Blank as the event catalog has it; {@link #NOT_BLANK} says the same to the API document. */
     private static boolean isBlank(String value) {
         return value == null || value.isBlank();
     }

@@ -1,0 +1,16 @@
+package io.berrys.mesh.coordinator.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berrys.mesh.events.json.StrictScalars;
+import io.quarkus.jackson.ObjectMapperCustomizer;
+import jakarta.inject.Singleton;
+
+/** Request bodies read as the API document types them (see {@link StrictScalars}). */
+@Singleton
+public class ApiJson implements ObjectMapperCustomizer {
+
+    @Override
+    public void customize(ObjectMapper mapper) {
+        StrictScalars.apply(mapper);
+    }
+}
