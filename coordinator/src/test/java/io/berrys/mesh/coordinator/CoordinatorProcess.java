@@ -1,5 +1,6 @@
 package io.berrys.mesh.coordinator;
 
+import io.berrys.mesh.events.Streams;
 import io.berrys.mesh.events.testing.LocalServers;
 import io.berrys.mesh.events.testing.MeshJvmOptions;
 import java.io.IOException;
@@ -53,6 +54,7 @@ final class CoordinatorProcess implements AutoCloseable {
                 + database);
         command.add("-Dquarkus.datasource.username=" + postgres.user());
         command.add("-Dmp.messaging.incoming.transitions.stream=" + streamPrefix + "transitions");
+        command.add("-Dmp.messaging.incoming.requests.stream=" + streamPrefix + Streams.COMMANDS);
         command.add("-Dmp.messaging.outgoing.commands.stream-prefix=" + streamPrefix);
         properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add("-jar");

@@ -10,6 +10,7 @@ import io.berrys.mesh.events.EventCodec;
 import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Services;
+import io.berrys.mesh.events.Streams;
 import io.berrys.mesh.events.Task;
 import io.berrys.mesh.events.catalog.ReleasePublished;
 import io.berrys.mesh.events.testing.LocalServers;
@@ -272,7 +273,7 @@ class RebuildAtScaleIT {
                                 "ci"))
                 .releaseId(id)
                 .build();
-        Request add = Request.cmd(Command.XADD).arg(TRANSITIONS).arg("*");
+        Request add = Request.cmd(Command.XADD).arg(PREFIX + Streams.COMMANDS).arg("*");
         EventCodec.toFields(event).forEach((name, value) -> add.arg(name).arg(value));
         return add;
     }

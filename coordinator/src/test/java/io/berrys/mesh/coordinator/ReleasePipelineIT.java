@@ -3,6 +3,8 @@ package io.berrys.mesh.coordinator;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,9 +12,14 @@ import io.berrys.mesh.coordinator.TestAgents.Behaviour;
 import io.berrys.mesh.events.EntryFields;
 import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
+import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.Services;
+import io.berrys.mesh.events.Streams;
 import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.catalog.ReleaseCommand;
 import io.berrys.mesh.events.catalog.ReleasePublished;
+import io.berrys.mesh.events.catalog.Result;
+import io.berrys.mesh.events.catalog.TaskFinished;
 import io.berrys.mesh.events.testing.PostgresServerResource;
 import io.berrys.mesh.events.testing.RedisServerResource;
 import io.cloudevents.CloudEvent;
@@ -188,16 +195,72 @@ class ReleasePipelineIT {
             }
         }
         // Written in one pipeline, they reach the coordinator together and are applied in groups.
-        agents.writeAll(events);
+        agents.writeAll(TestAgents.REQUESTS, events);
 
         good.forEach(id -> awaitState(id, "SUCCEEDED"));
-        await().atMost(WAIT).until(() -> agents.wasWritten("transitions.dlq", bad, EventType.RELEASE_PUBLISHED));
-        Map<String, String> deadLetter = agents.entryOf("transitions.dlq", bad, EventType.RELEASE_PUBLISHED)
+        await().atMost(WAIT)
+                .until(() -> agents.wasWritten(Streams.COMMANDS + ".dlq", bad, EventType.RELEASE_PUBLISHED));
+        Map<String, String> deadLetter = agents.entryOf(Streams.COMMANDS + ".dlq", bad, EventType.RELEASE_PUBLISHED)
                 .orElseThrow();
         assertTrue(
                 deadLetter.get(EntryFields.DLQ_REASON).contains("service must be a DNS label"),
                 deadLetter.get(EntryFields.DLQ_REASON));
         Api.asAdmin().when().get("/api/releases/{id}", bad).then().statusCode(404);
+    }
+
+    @Test
+    void aCommandWrittenStraightOntoTheTransitionsStreamIsDeadLetteredAndChangesNothing() {
+        // A service of its own: another test's production release of a platform service may still hold the slot.
+        String id = publish("production", "forged-command-check", List.of(), Map.of());
+        awaitState(id, "WAITING_APPROVAL");
+        CloudEvent forged = Events.of(
+                        EventType.RELEASE_COMMAND,
+                        Services.COORDINATOR,
+                        new ReleaseCommand(ReleaseCommand.Command.APPROVE, "mallory", "forged"))
+                .releaseId(id)
+                .build();
+        agents.writeAll(List.of(forged));
+
+        await().atMost(WAIT).until(() -> agents.wasWritten("transitions.dlq", id, EventType.RELEASE_COMMAND));
+        String reason = agents.entryOf("transitions.dlq", id, EventType.RELEASE_COMMAND)
+                .orElseThrow()
+                .get(EntryFields.DLQ_REASON);
+        assertTrue(reason.contains("is taken from mesh.commands only"), reason);
+        Api.asAdmin()
+                .when()
+                .get("/api/releases/{id}", id)
+                .then()
+                .statusCode(200)
+                .body("state", equalTo("WAITING_APPROVAL"))
+                .body("events.type", not(hasItem(EventType.RELEASE_COMMAND)));
+
+        // The same command from its producers' stream is applied.
+        CloudEvent legitimate = Events.of(
+                        EventType.RELEASE_COMMAND,
+                        Services.MONITOR,
+                        new ReleaseCommand(ReleaseCommand.Command.ABORT, "monitor-service", "test"))
+                .releaseId(id)
+                .build();
+        agents.writeAll(TestAgents.REQUESTS, List.of(legitimate));
+        awaitState(id, "ABORTED");
+    }
+
+    @Test
+    void anythingButARequestOnTheCommandsStreamIsDeadLettered() {
+        String id = publish("staging", "web-dashboard", List.of(), Map.of(Task.BACKUP, Behaviour.SILENT));
+        CloudEvent finished = Events.of(
+                        Task.BACKUP.type(Phase.FINISHED),
+                        Services.BACKUP,
+                        new TaskFinished("backup", Result.PASS, "done", Map.of()))
+                .releaseId(id)
+                .triggeredId(id + ".backup.1")
+                .build();
+        agents.writeAll(TestAgents.REQUESTS, List.of(finished));
+        await().atMost(WAIT).until(() -> agents.wasWritten(Streams.COMMANDS + ".dlq", id, "mesh.backup.finished"));
+        String reason = agents.entryOf(Streams.COMMANDS + ".dlq", id, "mesh.backup.finished")
+                .orElseThrow()
+                .get(EntryFields.DLQ_REASON);
+        assertTrue(reason.contains("carries release requests and commands only"), reason);
     }
 
     private static CloudEvent published(String releaseId, String service) {

@@ -61,6 +61,8 @@ final class TestAgents implements AutoCloseable {
 
     /** The test profile prefixes the coordinator's outgoing streams, keeping tests off the real ones. */
     static final String PREFIX = "it.coordinator.";
+    /** Where the test profile's coordinator takes release requests and commands from. */
+    static final String REQUESTS = PREFIX + Streams.COMMANDS;
 
     private final String prefix;
     private final List<String> commandStreams;
@@ -233,9 +235,14 @@ final class TestAgents implements AutoCloseable {
 
     /** Writes events onto the coordinator's stream in one pipeline, so they arrive together. */
     void writeAll(List<CloudEvent> events) {
+        writeAll(replyStream, events);
+    }
+
+    /** Writes events onto {@code stream} in one pipeline. */
+    void writeAll(String stream, List<CloudEvent> events) {
         List<Request> adds = new ArrayList<>();
         for (CloudEvent event : events) {
-            Request add = Request.cmd(Command.XADD).arg(replyStream).arg("*");
+            Request add = Request.cmd(Command.XADD).arg(stream).arg("*");
             EventCodec.toFields(event).forEach((name, value) -> add.arg(name).arg(value));
             adds.add(add);
         }

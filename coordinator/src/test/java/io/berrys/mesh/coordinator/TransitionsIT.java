@@ -48,8 +48,7 @@ class TransitionsIT {
                                 "ci"))
                 .releaseId("rel-it-1")
                 .build();
-        Request add =
-                Request.cmd(Command.XADD).arg("it.coordinator.transitions").arg("*");
+        Request add = Request.cmd(Command.XADD).arg(TestAgents.REQUESTS).arg("*");
         EventCodec.toFields(published).forEach((name, value) -> add.arg(name).arg(value));
         // A client of the test's own: the application's may belong to an instance an earlier test class stopped.
         Vertx vertx = Vertx.vertx();

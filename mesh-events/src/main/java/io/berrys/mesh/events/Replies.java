@@ -3,11 +3,13 @@ package io.berrys.mesh.events;
 import io.berrys.mesh.events.catalog.TaskFinished;
 import io.berrys.mesh.events.catalog.TaskProgressed;
 import io.berrys.mesh.events.catalog.TaskStarted;
+import io.berrys.mesh.events.redis.OutgoingRedisStreamsMetadata;
 import io.cloudevents.CloudEvent;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.Metadata;
 
 /**
  * How a task's owner answers its command: {@code started}, {@code progressed} and {@code finished}, written through
@@ -31,6 +33,21 @@ public final class Replies {
     public CompletionStage<Void> send(CloudEvent event) {
         CompletableFuture<Void> written = new CompletableFuture<>();
         emitter.send(Message.of(event)
+                .withAck(() -> {
+                    written.complete(null);
+                    return CompletableFuture.completedFuture(null);
+                })
+                .withNack(failure -> {
+                    written.completeExceptionally(failure);
+                    return CompletableFuture.completedFuture(null);
+                }));
+        return written;
+    }
+
+    /** Writes a release request or command for the coordinator, to {@code mesh.commands}. */
+    public CompletionStage<Void> request(CloudEvent event) {
+        CompletableFuture<Void> written = new CompletableFuture<>();
+        emitter.send(Message.of(event, Metadata.of(OutgoingRedisStreamsMetadata.asRequest()))
                 .withAck(() -> {
                     written.complete(null);
                     return CompletableFuture.completedFuture(null);

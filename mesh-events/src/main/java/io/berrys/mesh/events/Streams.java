@@ -9,6 +9,13 @@ public final class Streams {
     /** Rollback commands, read ahead of normal work. */
     public static final String PRIORITY = "mesh.priority";
 
+    /**
+     * Release requests and commands from their producers other than the coordinator's own API (the monitor-service's
+     * rollbacks, later chat-ops). Only they may write it (Redis ACLs); the coordinator takes {@code
+     * mesh.release.published} and {@code mesh.release.command} from here and from nowhere else.
+     */
+    public static final String COMMANDS = "mesh.commands";
+
     public static final String DEAD_LETTER_SUFFIX = ".dlq";
 
     private Streams() {}

@@ -98,7 +98,8 @@ class AlertWebhookIT {
                 .toList();
         assertThat(fired).hasSize(1);
         assertThat(Events.payload(fired.get(0), AlertFired.class).fingerprint()).isEqualTo("fp-planning");
-        List<CloudEvent> commands = bus.events(Bus.TRANSITIONS, EventType.RELEASE_COMMAND).stream()
+        assertThat(bus.events(Bus.TRANSITIONS, EventType.RELEASE_COMMAND)).isEmpty();
+        List<CloudEvent> commands = bus.events(Bus.COMMANDS, EventType.RELEASE_COMMAND).stream()
                 .filter(event -> releaseId.equals(Events.releaseId(event)))
                 .toList();
         assertThat(commands).hasSize(1);

@@ -21,6 +21,9 @@ final class Bus {
 
     static final String TRANSITIONS = "it.monitor.mesh.transitions";
     static final String PRIORITY = "it.monitor.mesh.priority";
+    /** Where the monitor's release commands go: the only stream the coordinator takes them from. */
+    static final String COMMANDS = "it.monitor.mesh.commands";
+
     static final String VERIFICATIONS = "it.monitor.mesh.verification";
 
     private final RedisDataSource redis;

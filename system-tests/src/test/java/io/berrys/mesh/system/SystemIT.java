@@ -423,6 +423,7 @@ class SystemIT {
         Map<String, String> knownTypes = new LinkedHashMap<>();
         knownTypes.put("mesh.transitions", "mesh.backup.finished");
         knownTypes.put("mesh.priority", "mesh.rollback.triggered");
+        knownTypes.put("mesh.commands", "mesh.release.command");
         knownTypes.put("mesh.backup", "mesh.backup.triggered");
         knownTypes.put("mesh.restore", "mesh.restore.triggered");
         knownTypes.put("mesh.migration", "mesh.migration.triggered");

@@ -101,6 +101,11 @@ final class OutboundChannel implements Flow.Subscriber<Message<?>> {
     }
 
     private String targetStream(Message<?> message) {
+        if (message.getMetadata(OutgoingRedisStreamsMetadata.class)
+                .map(OutgoingRedisStreamsMetadata::request)
+                .orElse(false)) {
+            return settings.streamPrefix() + Streams.COMMANDS;
+        }
         var override = message.getMetadata(OutgoingRedisStreamsMetadata.class)
                 .map(OutgoingRedisStreamsMetadata::stream)
                 .filter(stream -> stream != null && !stream.isBlank());

@@ -152,8 +152,9 @@ public class AlertIntake {
                             .toCompletableFuture();
                     rollbacks.add(written);
                     writes.add(written.thenApply(ignored -> null));
-                    // The coordinator records who asked and follows the release into ROLLING_BACK.
-                    writes.add(send(Events.of(
+                    // The coordinator records who asked and follows the release into ROLLING_BACK; it takes such
+                    // commands only from mesh.commands, which only the monitor (and the coordinator) may write.
+                    writes.add(replies.request(Events.of(
                                     EventType.RELEASE_COMMAND,
                                     SERVICE,
                                     new ReleaseCommand(
