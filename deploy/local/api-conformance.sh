@@ -38,7 +38,7 @@ MESH_ST_ALERT_TOKEN="st-alert-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' 
 export MESH_ST_API_TOKEN MESH_ST_ALERT_TOKEN
 
 database=mesh_api_conformance
-PGPASSWORD="$MESH_PG_PASSWORD" psql -q -h "$MESH_PG_HOST" -p "$MESH_PG_PORT" -U "$MESH_PG_USER" -d "$MESH_PG_DB" \
+PGPASSWORD="$MESH_PG_PASSWORD" PGOPTIONS="-c client_min_messages=warning" psql -q -h "$MESH_PG_HOST" -p "$MESH_PG_PORT" -U "$MESH_PG_USER" -d "$MESH_PG_DB" \
     -c "drop database if exists $database with (force)" -c "create database $database" >&2 ||
     die "cannot create the database $database"
 
