@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # How fast is the Redis Streams backbone? Prints key=value lines:
 #   raw_xadd_per_s          redis-benchmark XADD with an entry of the same size (the server's ceiling)
-#   connector_events_per_s  Emitter -> smallrye-redis-streams -> @Incoming -> XACK, one consumer
-#   naive_events_per_s      XREADGROUP COUNT 1 + XACK per entry on the same client library
-#   latency_p50_ms / latency_p99_ms   produce -> consume at a steady 10,000 events/s
+#   connector_events_per_s  Emitter -> smallrye-redis-streams -> @Incoming -> XACK, one consumer: from the first
+#                           send until XPENDING shows the last entry acknowledged; the median of connector_rounds
+#                           rounds of connector_events events each
+#   naive_events_per_s      XREADGROUP COUNT 1 + XACK per entry on the same client library (naive_events events)
+#   latency_p50_ms / latency_p99_ms   produce -> consume at a steady 10,000 events/s, timed from each event's
+#                           scheduled send time (start + i / rate), so a stalled sender counts (coordinated omission);
+#                           latency_samples events, the first second left out; latency_from_send_* time from the
+#                           actual send instead, for comparison
 # plus the ratios connector_vs_naive and connector_vs_raw_xadd, measured in the same run because this machine is
 # shared and noisy. Targets (issue "Foundation"): connector >= 50,000/s and >= 5x naive; p99 <= 5 ms at 10k/s.
 # Options through the environment: BENCH_EVENTS (200000), BENCH_RATE (10000), BENCH_SECONDS (10).

@@ -23,14 +23,14 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.junit.jupiter.api.Test;
 
 /**
  * Figures for {@code bench/backbone.sh}: connector throughput (Emitter → Redis → @Incoming → XACK), the naive
- * one-entry-at-a-time loop on the same client library, and produce-to-consume latency at a steady rate. Not part of
- * the test suite (its name matches neither *Test nor *IT); it prints key=value lines and asserts nothing.
+ * one-entry-at-a-time loop on the same client library, and produce-to-consume latency at a steady rate. Every figure
+ * comes with the number of samples behind it. Not part of the test suite (its name matches neither *Test nor *IT); it
+ * prints key=value lines and asserts nothing.
  */
 @QuarkusTest
 @QuarkusTestResource(
@@ -44,6 +44,8 @@ class BackboneBenchmark {
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
     private static final int LATENCY_RATE = Integer.getInteger("bench.rate", 10_000);
     private static final int LATENCY_SECONDS = Integer.getInteger("bench.seconds", 10);
+    /** Latency events carry their place in the schedule in their id, so the receiver knows when each was due. */
+    private static final String LATENCY_ID_PREFIX = "latency-";
 
     @Inject
     BenchChannels bench;
@@ -76,12 +78,17 @@ class BackboneBenchmark {
         runLatency();
     }
 
+    /**
+     * Events per second from the first send to the last XACK: the handler seeing the last message is not the end, its
+     * acknowledgement still has to reach Redis, and until it does the entry would be delivered again after a crash.
+     */
     private double runConnector(int events) throws Exception {
         AtomicInteger consumed = new AtomicInteger();
-        CompletableFuture<Void> allConsumed = new CompletableFuture<>();
+        CompletableFuture<IncomingRedisStreamsMetadata> lastConsumed = new CompletableFuture<>();
         bench.sink(message -> {
             if (consumed.incrementAndGet() == events) {
-                allConsumed.complete(null);
+                lastConsumed.complete(
+                        message.getMetadata(IncomingRedisStreamsMetadata.class).orElseThrow());
             }
         });
         Semaphore window = new Semaphore(8_192);
@@ -99,9 +106,29 @@ class BackboneBenchmark {
                                 return CompletableFuture.completedFuture(null);
                             }));
         }
-        allConsumed.get(5, TimeUnit.MINUTES);
-        long elapsed = System.nanoTime() - start;
-        return events / (elapsed / 1e9);
+        IncomingRedisStreamsMetadata last = lastConsumed.get(5, TimeUnit.MINUTES);
+        long acknowledged = awaitNothingPending(last.stream(), last.group());
+        return events / ((acknowledged - start) / 1e9);
+    }
+
+    /**
+     * Asks XPENDING until the group holds nothing unacknowledged, and returns when the answer saying so arrived.
+     * Every entry has been delivered by now, so an empty pending list means the last XACK is done; the time is at most
+     * one round trip late, never early. Each run waits here, so no run leaves entries pending for the next.
+     */
+    private long awaitNothingPending(String stream, String group) {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (true) {
+            Response summary = ChannelHarness.await(
+                    redis.send(Request.cmd(Command.XPENDING).arg(stream).arg(group)));
+            long answeredAt = System.nanoTime();
+            if (summary.get(0).toLong() == 0) {
+                return answeredAt;
+            }
+            if (answeredAt > deadline) {
+                throw new IllegalStateException("entries of " + stream + " still pending a minute after delivery");
+            }
+        }
     }
 
     /** XREADGROUP COUNT 1, decode, XACK: one round trip per step, as a hand-written consumer would do it. */
@@ -147,35 +174,43 @@ class BackboneBenchmark {
         return handled / ((System.nanoTime() - start) / 1e9);
     }
 
+    /**
+     * Latency at a steady rate, from each event's scheduled send time (start + i / rate), not from when it actually
+     * went out: a sender held up by a pause or by back-pressure would otherwise send late and time only what followed,
+     * hiding the stall (coordinated omission). The figures from the actual send are printed beside them, so the
+     * difference shows how much of the latency was the sender falling behind.
+     */
     private void runLatency() throws Exception {
         int total = LATENCY_RATE * LATENCY_SECONDS;
-        int warmup = LATENCY_RATE; // the first second is not counted
-        long[] latencies = new long[total];
+        int warmup = LATENCY_RATE; // the first second of the schedule is not counted
+        long[] fromSchedule = new long[total];
+        long[] fromSend = new long[total];
         AtomicInteger received = new AtomicInteger();
         CompletableFuture<Void> done = new CompletableFuture<>();
+        long start = System.nanoTime();
         bench.sink(message -> {
-            long sentAt = Long.parseLong(message.getPayload().getSubject());
-            int index = received.getAndIncrement();
-            if (index < total) {
-                latencies[index] = System.nanoTime() - sentAt;
-            }
-            if (index + 1 == total) {
+            long now = System.nanoTime();
+            CloudEvent event = message.getPayload();
+            int index = Integer.parseInt(event.getId().substring(LATENCY_ID_PREFIX.length()));
+            fromSchedule[index] = now - scheduledAt(start, index);
+            fromSend[index] = now - Long.parseLong(event.getSubject());
+            if (received.incrementAndGet() == total) {
                 done.complete(null);
             }
         });
-        int perTick = Math.max(1, LATENCY_RATE / 1_000);
-        AtomicLong sent = new AtomicLong();
+        AtomicInteger next = new AtomicInteger();
         ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
         CloudEvent template = ChannelHarness.event(0);
+        // Each tick sends everything whose time has come, so a late tick catches up instead of shifting the schedule.
         ticker.scheduleAtFixedRate(
                 () -> {
-                    for (int i = 0; i < perTick && sent.get() < total; i++) {
-                        CloudEvent event = CloudEventBuilder.v1(template)
-                                .withId("latency-" + sent.get())
-                                .withSubject(Long.toString(System.nanoTime()))
-                                .build();
-                        sent.incrementAndGet();
-                        bench.out().send(event);
+                    long now = System.nanoTime();
+                    for (int i = next.get(); i < total && scheduledAt(start, i) <= now; i = next.incrementAndGet()) {
+                        bench.out()
+                                .send(CloudEventBuilder.v1(template)
+                                        .withId(LATENCY_ID_PREFIX + i)
+                                        .withSubject(Long.toString(System.nanoTime()))
+                                        .build());
                     }
                 },
                 0,
@@ -183,13 +218,23 @@ class BackboneBenchmark {
                 TimeUnit.MILLISECONDS);
         done.get(LATENCY_SECONDS + 60L, TimeUnit.SECONDS);
         ticker.shutdownNow();
-        long[] measured = Arrays.copyOfRange(latencies, warmup, total);
+        long[] measured = Arrays.copyOfRange(fromSchedule, warmup, total);
         Arrays.sort(measured);
+        long[] measuredFromSend = Arrays.copyOfRange(fromSend, warmup, total);
+        Arrays.sort(measuredFromSend);
         print("latency_rate_per_s", LATENCY_RATE);
         print("latency_events", measured.length);
+        print("latency_samples", measured.length);
         print("latency_p50_ms", String.format("%.3f", percentile(measured, 50)));
         print("latency_p99_ms", String.format("%.3f", percentile(measured, 99)));
         print("latency_max_ms", String.format("%.3f", measured[measured.length - 1] / 1e6));
+        print("latency_from_send_p50_ms", String.format("%.3f", percentile(measuredFromSend, 50)));
+        print("latency_from_send_p99_ms", String.format("%.3f", percentile(measuredFromSend, 99)));
+    }
+
+    /** When the paced sender should send event {@code index}: {@code index / rate} seconds after {@code start}. */
+    private static long scheduledAt(long start, int index) {
+        return start + index * 1_000_000_000L / LATENCY_RATE;
     }
 
     private static double percentile(long[] sorted, double percent) {
