@@ -91,9 +91,8 @@ public class TransitionConsumer {
                 message.ack();
                 return;
             }
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                    ? failure.getCause()
-                    : failure;
+            Throwable cause =
+                    failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
             // An unreachable store is waited out without spending the entry's attempts: the event itself is valid.
             Throwable verdict = StoreFailures.isTransient(cause)
                     ? new RetryLaterException("release store unavailable: " + cause.getMessage(), STORE_RETRY_MS)
