@@ -31,24 +31,17 @@ public final class Replies {
 
     /** Writes any event; completes once the stream has it, fails when it could not be written. */
     public CompletionStage<Void> send(CloudEvent event) {
-        CompletableFuture<Void> written = new CompletableFuture<>();
-        emitter.send(Message.of(event)
-                .withAck(() -> {
-                    written.complete(null);
-                    return CompletableFuture.completedFuture(null);
-                })
-                .withNack(failure -> {
-                    written.completeExceptionally(failure);
-                    return CompletableFuture.completedFuture(null);
-                }));
-        return written;
+        return write(Message.of(event));
     }
 
     /** Writes a release request or command for the coordinator, to {@code mesh.commands}. */
     public CompletionStage<Void> request(CloudEvent event) {
+        return write(Message.of(event, Metadata.of(OutgoingRedisStreamsMetadata.asRequest())));
+    }
+
+    private CompletionStage<Void> write(Message<CloudEvent> message) {
         CompletableFuture<Void> written = new CompletableFuture<>();
-        emitter.send(Message.of(event, Metadata.of(OutgoingRedisStreamsMetadata.asRequest()))
-                .withAck(() -> {
+        emitter.send(message.withAck(() -> {
                     written.complete(null);
                     return CompletableFuture.completedFuture(null);
                 })

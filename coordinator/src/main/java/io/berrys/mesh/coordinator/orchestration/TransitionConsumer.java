@@ -48,8 +48,7 @@ public class TransitionConsumer {
      */
     @Incoming("transitions")
     public Uni<Void> consume(Message<CloudEvent> message) {
-        CloudEvent event = message.getPayload();
-        message.getMetadata(IncomingRedisStreamsMetadata.class).ifPresent(metadata -> recent.record(event, metadata));
+        CloudEvent event = recorded(message);
         settle(message, REQUESTS.contains(event.getType()) ? announced(event) : orchestrator.accept(event));
         return Uni.createFrom().voidItem();
     }
@@ -57,8 +56,7 @@ public class TransitionConsumer {
     /** Release requests and commands, from their producers: nothing else travels there. */
     @Incoming("requests")
     public Uni<Void> request(Message<CloudEvent> message) {
-        CloudEvent event = message.getPayload();
-        message.getMetadata(IncomingRedisStreamsMetadata.class).ifPresent(metadata -> recent.record(event, metadata));
+        CloudEvent event = recorded(message);
         settle(
                 message,
                 REQUESTS.contains(event.getType())
@@ -67,6 +65,13 @@ public class TransitionConsumer {
                                 + " does not travel on " + Streams.COMMANDS
                                 + ", which carries release requests and commands only")));
         return Uni.createFrom().voidItem();
+    }
+
+    /** The message's event, kept among the recent transitions {@code GET /api/transitions} shows. */
+    private CloudEvent recorded(Message<CloudEvent> message) {
+        CloudEvent event = message.getPayload();
+        message.getMetadata(IncomingRedisStreamsMetadata.class).ifPresent(metadata -> recent.record(event, metadata));
+        return event;
     }
 
     /** A request seen on mesh.transitions: fine if it is one the coordinator applied and announced itself. */
