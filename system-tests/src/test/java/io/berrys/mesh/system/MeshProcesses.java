@@ -158,34 +158,68 @@ final class MeshProcesses implements AutoCloseable {
     }
 
     boolean ready(Service service) {
+        return whyNotReady(service) == null;
+    }
+
+    /** Null when the service answers its readiness check with 200; otherwise what it did instead. */
+    private String whyNotReady(Service service) {
         Process process = running.get(service);
-        if (process == null || !process.isAlive()) {
-            return false;
+        if (process == null) {
+            return "not running";
+        }
+        if (!process.isAlive()) {
+            return "its process exited with code " + process.exitValue();
         }
         try {
-            HttpResponse<Void> response = HTTP.send(
+            HttpResponse<String> response = HTTP.send(
                     HttpRequest.newBuilder(URI.create(url(service) + "/q/health/ready"))
                             .timeout(Duration.ofSeconds(5))
                             .build(),
-                    HttpResponse.BodyHandlers.discarding());
-            return response.statusCode() == 200;
+                    HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200
+                    ? null
+                    : "readiness answered " + response.statusCode() + ": "
+                            + response.body().replaceAll("\\s+", " ");
         } catch (IOException e) {
-            return false;
+            return "readiness check failed: " + e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return "interrupted";
         }
     }
 
-    /** Services whose process died or whose readiness check fails. */
+    /**
+     * Services whose process died or whose readiness check keeps failing, each with the reason and the end of its
+     * log. A check that fails once under load is retried for a while: down means it stays down.
+     */
     List<String> notReady() {
         List<String> down = new ArrayList<>();
         for (Service service : Service.values()) {
-            if (!ready(service)) {
-                down.add(service.module);
+            String reason = whyNotReady(service);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (reason != null
+                    && running.get(service) != null
+                    && running.get(service).isAlive()
+                    && System.nanoTime() < deadline) {
+                sleep(1000);
+                reason = whyNotReady(service);
+            }
+            if (reason != null) {
+                String described = service.module + " (" + reason + ")";
+                System.out.println("[system] " + described + "; the end of its log:\n" + logTail(service, 40));
+                down.add(described);
             }
         }
         return down;
+    }
+
+    private String logTail(Service service, int lines) {
+        try {
+            List<String> all = Files.readAllLines(logs.resolve(service.module + ".log"));
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
     }
 
     private void awaitReady(Service service) {
