@@ -30,10 +30,13 @@ address="${address%%/*}"
 host="${address%%:*}"
 port="${address##*:}"
 payload="$(head -c "$((entry_bytes - 7))" /dev/zero | tr '\0' 'x')"
-raw="$(redis-benchmark -h "$host" -p "$port" -n 200000 -c 4 -P 64 -q \
+# redis-benchmark reads no password from the environment; -a shows the local admin password to ps for these seconds.
+auth=()
+[[ -z ${MESH_REDIS_PASSWORD:-} ]] || auth=(-a "$MESH_REDIS_PASSWORD")
+raw="$(redis-benchmark -h "$host" -p "$port" "${auth[@]}" -n 200000 -c 4 -P 64 -q \
     XADD it.bench.raw MAXLEN '~' 100000 '*' payload "$payload" 2>/dev/null |
     tr '\r' '\n' | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -n 1)"
-redis-cli -h "$host" -p "$port" DEL it.bench.raw >/dev/null
+REDISCLI_AUTH="${MESH_REDIS_PASSWORD:-}" redis-cli --no-auth-warning -h "$host" -p "$port" DEL it.bench.raw >/dev/null
 
 echo "$java_figures"
 raw_int="${raw%.*}"

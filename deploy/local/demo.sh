@@ -346,12 +346,34 @@ record_class_archive() {
     fi
 }
 
+# service_redis_account NAME: the environment NAME reaches Redis with, as in production: over TLS when the Redis
+# offers it, as its own ACL user (deploy/redis/users.acl) when its password is known; the admin's otherwise.
+service_redis_account() {
+    local name=$1
+    export MESH_REDIS_URL="${MESH_REDIS_TLS_URL:-$ADMIN_REDIS_URL}"
+    if [[ -n ${MESH_REDIS_SECRETS:-} && -s $MESH_REDIS_SECRETS/$name ]]; then
+        export MESH_REDIS_USER=$name
+        MESH_REDIS_PASSWORD="$(cat "$MESH_REDIS_SECRETS/$name")"
+        export MESH_REDIS_PASSWORD
+    else
+        log "WARNING: no Redis password for the user $name (MESH_REDIS_SECRETS); it connects as the admin"
+        unset MESH_REDIS_USER
+        export MESH_REDIS_PASSWORD="$ADMIN_REDIS_PASSWORD"
+    fi
+}
+
+admin_redis_account() {
+    export MESH_REDIS_URL="$ADMIN_REDIS_URL" MESH_REDIS_PASSWORD="$ADMIN_REDIS_PASSWORD"
+    unset MESH_REDIS_USER
+}
+
 start_services() {
     local api="http://127.0.0.1:$CLUSTER_API_PORT" platform="http://127.0.0.1:$PLATFORM_PORT"
     for entry in "${SERVICES[@]}"; do
         local name=${entry%%:*} port=${entry##*:} jar
         jar="$REPO/$name/target/quarkus-app/quarkus-run.jar"
         [[ -f $jar ]] || die "$jar is missing; the build did not produce it"
+        service_redis_account "$name"
         local -a options=()
         case $name in
             rollout-service)
@@ -390,6 +412,7 @@ start_services() {
         fi
         log "$name is ready on http://127.0.0.1:$port"
     done
+    admin_redis_account
 }
 
 stop_services() {
@@ -422,12 +445,13 @@ print("" if value is None else value)' "$@"
 alert_to_restore_ms() {
     local release_id=$1
     python3 - "$release_id" "$MESH_REDIS_URL" <<'EOF'
-import json, subprocess, sys
+import json, os, subprocess, sys
 from datetime import datetime
 release, url = sys.argv[1], sys.argv[2]
 def entries(stream):
     out = subprocess.run(["redis-cli", "-u", url, "--no-auth-warning", "--json", "XRANGE", stream, "-", "+"],
-                         capture_output=True, text=True).stdout
+                         capture_output=True, text=True,
+                         env=dict(os.environ, REDISCLI_AUTH=os.environ.get("MESH_REDIS_PASSWORD", ""))).stdout
     try:
         rows = json.loads(out)
     except ValueError:
@@ -461,6 +485,8 @@ up() {
     "$SCRIPT_DIR/servers.sh" status all >/dev/null 2>&1 || SERVERS_WERE_RUNNING=no
     "$SCRIPT_DIR/servers.sh" start all
     eval "$("$SCRIPT_DIR/servers.sh" env)"
+    ADMIN_REDIS_URL=$MESH_REDIS_URL
+    ADMIN_REDIS_PASSWORD=${MESH_REDIS_PASSWORD:-}
     export MESH_REDIS_URL MESH_PG_URL MESH_PG_HOST MESH_PG_PORT MESH_PG_DB MESH_PG_USER MESH_PG_PASSWORD
     export MESH_AWS_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
     ensure_platform_database

@@ -32,7 +32,9 @@ Environment:
   MESH_REDIS_PORT    local Redis port (default 6390); data in $MESH_LOCAL_DIR/redis-<port>
   MESH_REDIS_APPENDFSYNC  AOF fsync policy: everysec (default; a Redis crash may lose the last second)
                      or always (nothing acknowledged is lost; p99 latency grows about tenfold here)
+  MESH_REDIS_TLS_PORT  the local Redis's TLS port (default: its port + 1), certificate from $MESH_LOCAL_DIR/redis-<port>/tls
   MESH_REDIS_URL     use this existing Redis instead of starting one (only PINGed)
+  MESH_REDIS_PASSWORD  with MESH_REDIS_URL: the password of its admin user (MESH_REDIS_USER, default "default")
   MESH_PG_PORT       local PostgreSQL port (default 5442); data in $MESH_LOCAL_DIR/postgres-<port>
   MESH_PG_URL        use this existing PostgreSQL (postgresql://user:pass@host:port/db) instead
   MESH_PG_USER       application role (default mesh)
@@ -46,6 +48,7 @@ EOF
 
 MESH_REDIS_PORT="${MESH_REDIS_PORT:-6390}"
 MESH_PG_PORT="${MESH_PG_PORT:-5442}"
+MESH_REDIS_TLS_PORT="${MESH_REDIS_TLS_PORT:-$((${MESH_REDIS_PORT//[^0-9]/} + 1))}"
 MESH_REDIS_APPENDFSYNC="${MESH_REDIS_APPENDFSYNC:-everysec}"
 case "$MESH_REDIS_APPENDFSYNC" in
     everysec | always | no) ;;
@@ -59,13 +62,18 @@ MESH_PG_DB="${MESH_PG_DB:-mesh}"
 EXT_REDIS_URL="${MESH_REDIS_URL:-}"
 EXT_PG_URL="${MESH_PG_URL:-}"
 
-for _p in MESH_REDIS_PORT MESH_PG_PORT; do
+for _p in MESH_REDIS_PORT MESH_REDIS_TLS_PORT MESH_PG_PORT; do
     if ! [[ ${!_p} =~ ^[0-9]+$ ]] || ((${!_p} < 1 || ${!_p} > 65535)); then
         die "$_p='${!_p}' is not a valid TCP port"
     fi
 done
 
 REDIS_DIR="$MESH_LOCAL_DIR/redis-$MESH_REDIS_PORT"
+# One password per ACL user, the default user's being the admin's the tests use; generated once, kept.
+REDIS_SECRETS_DIR="$REDIS_DIR/secrets"
+REDIS_ACLFILE="$REDIS_DIR/users.acl"
+REDIS_ACL_RULES="$SCRIPT_DIR/../redis/users.acl"
+REDIS_TLS_DIR="$REDIS_DIR/tls"
 REDIS_LOG="$REDIS_DIR/redis.log"
 REDIS_PIDFILE="$REDIS_DIR/redis.pid"
 PG_DIR="$MESH_LOCAL_DIR/postgres-$MESH_PG_PORT"
@@ -136,9 +144,64 @@ need_redis() {
     fi
 }
 
-redis_cli() { timeout 10 redis-cli -h 127.0.0.1 -p "$MESH_REDIS_PORT" "$@"; }
+# redis_secret USER: that ACL user's password, generated on first use. Only ever read from files or the
+# environment: never on a command line, where ps would show it.
+redis_secret() {
+    local file="$REDIS_SECRETS_DIR/$1"
+    if [[ ! -s $file ]]; then
+        (umask 077 && mkdir -p "$REDIS_SECRETS_DIR" && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$file.tmp.$$" &&
+            mv -f "$file.tmp.$$" "$file")
+    fi
+    cat "$file"
+}
 
-redis_pings() { [[ "$(timeout 3 redis-cli -h 127.0.0.1 -p "$MESH_REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+# The users of deploy/redis/users.acl with their passwords' hashes, and the default user as the admin.
+redis_write_aclfile() {
+    [[ -r $REDIS_ACL_RULES ]] || die "$REDIS_ACL_RULES is missing: it defines the mesh's Redis users"
+    local name rules hash
+    (
+        umask 077
+        printf 'user default on #%s ~* &* +@all\n' "$(redis_secret default | tr -d '\n' | sha256sum | cut -d' ' -f1)"
+        while read -r name rules; do
+            hash=$(redis_secret "$name" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+            printf 'user %s on #%s %s\n' "$name" "$hash" "$rules"
+        done < <(sed -n 's/^user //p' "$REDIS_ACL_RULES")
+    ) >"$REDIS_ACLFILE.tmp.$$"
+    mv -f "$REDIS_ACLFILE.tmp.$$" "$REDIS_ACLFILE"
+}
+
+# A private CA and a server certificate for 127.0.0.1 and localhost, so rediss:// is verified, not trusted blindly.
+redis_tls_files() {
+    [[ -s $REDIS_TLS_DIR/redis.crt && -s $REDIS_TLS_DIR/ca.crt ]] && return 0
+    command -v openssl >/dev/null 2>&1 || apt_install openssl
+    log "generating a CA and a server certificate for Redis TLS in $REDIS_TLS_DIR"
+    (
+        umask 077
+        mkdir -p "$REDIS_TLS_DIR"
+        cd "$REDIS_TLS_DIR"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Berrys Deploy Mesh local CA" \
+            -keyout ca.key -out ca.crt 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout redis.key -out redis.csr 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext
+        openssl x509 -req -in redis.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+            -extfile san.ext -out redis.crt 2>/dev/null
+        rm -f redis.csr san.ext
+        chmod 644 ca.crt redis.crt
+    ) || die "openssl could not create the Redis certificates in $REDIS_TLS_DIR"
+}
+
+redis_cli() {
+    REDISCLI_AUTH="$(redis_secret default)" timeout 10 redis-cli --no-auth-warning -h 127.0.0.1 -p "$MESH_REDIS_PORT" "$@"
+}
+
+redis_pings() { [[ "$(REDISCLI_AUTH="$(redis_secret default)" timeout 3 redis-cli --no-auth-warning -h 127.0.0.1 -p "$MESH_REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
+
+# The running Redis enforces the mesh's users (it was started with our aclfile); after the rules changed, reload them.
+redis_acl_current() {
+    [[ "$(redis_cli config get aclfile 2>/dev/null | sed -n 2p)" == "$REDIS_ACLFILE" ]] || return 1
+    redis_write_aclfile
+    [[ "$(redis_cli acl load 2>&1)" == OK ]]
+}
 
 # Data dir of whatever Redis answers on our port.
 redis_running_dir() { redis_cli config get dir 2>/dev/null | sed -n 2p; }
@@ -165,7 +228,7 @@ redis_check_external() {
     need_redis
     local shown out
     shown=$(redact_url "$EXT_REDIS_URL")
-    out=$(timeout 10 redis-cli --no-auth-warning -u "$EXT_REDIS_URL" ping 2>&1) || true
+    out=$(REDISCLI_AUTH="${MESH_REDIS_PASSWORD:-}" timeout 10 redis-cli --no-auth-warning -u "$EXT_REDIS_URL" ${MESH_REDIS_USER:+--user "$MESH_REDIS_USER"} ping 2>&1) || true
     if [[ $out != PONG ]]; then
         log "ERROR: external Redis MESH_REDIS_URL=$shown does not answer PING: $(printf '%s' "${out:-no answer}" | tr '\n' ' ')"
         return 1
@@ -185,7 +248,12 @@ redis_start() {
         if redis_pings; then
             local rdir
             rdir=$(redis_running_dir)
-            if [[ $rdir == "$REDIS_DIR" ]]; then
+            if [[ $rdir == "$REDIS_DIR" ]] && ! redis_acl_current; then
+                log "the running redis does not enforce the mesh's ACL users (started before them); restarting it"
+                redis_stop
+                redis_start
+                return
+            elif [[ $rdir == "$REDIS_DIR" ]]; then
                 log "redis already running on 127.0.0.1:$port (pid $(redis_pid), dir $REDIS_DIR)"
             else
                 log "WARNING: a Redis not started by this script already listens on 127.0.0.1:$port (dir ${rdir:-?}); using it"
@@ -197,12 +265,22 @@ redis_start() {
     fi
 
     mkdir -p "$REDIS_DIR"
-    log "starting redis-server on 127.0.0.1:$port (dir $REDIS_DIR, log $REDIS_LOG)"
+    port_open 127.0.0.1 "$MESH_REDIS_TLS_PORT" &&
+        fail "the Redis TLS port 127.0.0.1:$MESH_REDIS_TLS_PORT is in use; set MESH_REDIS_TLS_PORT to another port"
+    redis_write_aclfile
+    redis_tls_files
+    log "starting redis-server on 127.0.0.1:$port, TLS on $MESH_REDIS_TLS_PORT (dir $REDIS_DIR, log $REDIS_LOG)"
     local out
     # 9>&-: don't let the daemon inherit our lock fd.
     if ! out=$(redis-server \
         --port "$port" \
         --bind 127.0.0.1 \
+        --aclfile "$REDIS_ACLFILE" \
+        --tls-port "$MESH_REDIS_TLS_PORT" \
+        --tls-cert-file "$REDIS_TLS_DIR/redis.crt" \
+        --tls-key-file "$REDIS_TLS_DIR/redis.key" \
+        --tls-ca-cert-file "$REDIS_TLS_DIR/ca.crt" \
+        --tls-auth-clients no \
         --dir "$REDIS_DIR" \
         --appendonly yes \
         --appendfsync "$MESH_REDIS_APPENDFSYNC" \
@@ -671,10 +749,20 @@ print_env() {
         case $t in
         redis)
             if redis_is_external; then
-                # the user's own value, unchanged (it may carry credentials the services need)
+                # the user's own values, unchanged
                 printf 'export MESH_REDIS_URL=%q\n' "$EXT_REDIS_URL"
+                local given
+                for given in MESH_REDIS_USER MESH_REDIS_PASSWORD MESH_REDIS_SECRETS MESH_REDIS_TLS_URL MESH_REDIS_CA_FILE; do
+                    [[ -z ${!given:-} ]] || printf 'export %s=%q\n' "$given" "${!given}"
+                done
             else
+                # The admin (default user) for tests and scripts; each service's own password is a file in
+                # MESH_REDIS_SECRETS, named after its ACL user.
                 printf 'export MESH_REDIS_URL=%q\n' "$(redis_local_url)"
+                printf 'export MESH_REDIS_PASSWORD=%q\n' "$(redis_secret default)"
+                printf 'export MESH_REDIS_SECRETS=%q\n' "$REDIS_SECRETS_DIR"
+                printf 'export MESH_REDIS_TLS_URL=%q\n' "rediss://127.0.0.1:$MESH_REDIS_TLS_PORT"
+                printf 'export MESH_REDIS_CA_FILE=%q\n' "$REDIS_TLS_DIR/ca.crt"
             fi
             ;;
         postgres)

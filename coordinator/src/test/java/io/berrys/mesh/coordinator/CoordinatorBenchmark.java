@@ -88,7 +88,7 @@ class CoordinatorBenchmark {
                     ? TestAgents.Behaviour.SILENT
                     : TestAgents.Behaviour.PASS);
             Vertx vertx = Vertx.vertx();
-            Redis redis = Redis.createClient(vertx, LocalServers.requireRedis());
+            Redis redis = Redis.createClient(vertx, LocalServers.redisOptions());
             try {
                 // As many releases as measured, answered instantly: the JIT compiles the paths before any figure.
                 // The saturation run comes next, so every overhead run is measured on a JVM that has handled

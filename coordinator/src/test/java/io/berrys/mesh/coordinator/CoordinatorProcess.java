@@ -47,7 +47,6 @@ final class CoordinatorProcess implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(MeshJvmOptions.fromEnvironment());
         command.add("-Dquarkus.http.port=" + port);
-        command.add("-Dquarkus.redis.hosts=" + LocalServers.requireRedis());
         command.add("-Dquarkus.datasource.reactive.url=postgresql://" + postgres.host() + ":" + postgres.port() + "/"
                 + database);
         command.add("-Dquarkus.datasource.jdbc.url=jdbc:postgresql://" + postgres.host() + ":" + postgres.port() + "/"
@@ -64,6 +63,7 @@ final class CoordinatorProcess implements AutoCloseable {
         // Secrets through the environment, as the manifests pass them, not on a command line anyone can read.
         builder.environment().put("MESH_API_TOKEN", adminToken);
         builder.environment().put("MESH_PG_PASSWORD", postgres.password());
+        builder.environment().putAll(LocalServers.redisAccountEnvironment());
         try {
             Files.createDirectories(log.getParent());
             Process process = builder.start();

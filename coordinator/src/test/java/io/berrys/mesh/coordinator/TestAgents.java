@@ -68,7 +68,7 @@ final class TestAgents implements AutoCloseable {
     private final List<String> commandStreams;
 
     private final Vertx vertx = Vertx.vertx();
-    private final Redis redis = Redis.createClient(vertx, LocalServers.requireRedis());
+    private final Redis redis = Redis.createClient(vertx, LocalServers.redisOptions());
     private final String replyStream;
     private final String group = "test-agents-" + UUID.randomUUID();
     private final Map<String, Map<Task, Behaviour>> scenarios = new ConcurrentHashMap<>();

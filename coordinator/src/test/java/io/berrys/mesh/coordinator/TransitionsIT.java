@@ -52,7 +52,7 @@ class TransitionsIT {
         EventCodec.toFields(published).forEach((name, value) -> add.arg(name).arg(value));
         // A client of the test's own: the application's may belong to an instance an earlier test class stopped.
         Vertx vertx = Vertx.vertx();
-        Redis redis = Redis.createClient(vertx, LocalServers.requireRedis());
+        Redis redis = Redis.createClient(vertx, LocalServers.redisOptions());
         try {
             redis.send(add).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
         } finally {

@@ -54,10 +54,9 @@ class TwoCoordinatorsIT {
         String database =
                 "jdbc:postgresql://" + postgres.host() + ":" + postgres.port() + "/" + postgres.database() + "_test";
         Path log = Path.of("target", "second-coordinator.log");
-        second = new ProcessBuilder(
+        ProcessBuilder secondCoordinator = new ProcessBuilder(
                         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                         "-Dquarkus.http.port=" + secondPort,
-                        "-Dquarkus.redis.hosts=" + LocalServers.requireRedis(),
                         "-Dquarkus.datasource.jdbc.url=" + database,
                         "-Dquarkus.datasource.reactive.url=" + database.substring("jdbc:".length()),
                         "-Dquarkus.datasource.username=" + postgres.user(),
@@ -70,8 +69,9 @@ class TwoCoordinatorsIT {
                         "-jar",
                         Path.of("target", "quarkus-app", "quarkus-run.jar").toString())
                 .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+                .redirectOutput(log.toFile());
+        secondCoordinator.environment().putAll(LocalServers.redisAccountEnvironment());
+        second = secondCoordinator.start();
         try {
             await().atMost(Duration.ofSeconds(60)).until(() -> {
                 if (!second.isAlive()) {

@@ -101,6 +101,36 @@ class MeshManifestsTest {
     }
 
     @Test
+    void everyServiceReachesRedisAsItsOwnAclUserWithThePasswordOfItsOwnSecret() throws IOException {
+        Path rules = null;
+        for (Path at = Path.of("").toAbsolutePath(); at != null && rules == null; at = at.getParent()) {
+            if (Files.isRegularFile(at.resolve("deploy/redis/users.acl"))) {
+                rules = at.resolve("deploy/redis/users.acl");
+            }
+        }
+        assertThat(rules).as("deploy/redis/users.acl").isNotNull();
+        List<String> users = Files.readAllLines(rules).stream()
+                .filter(line -> line.startsWith("user "))
+                .map(line -> line.split(" ")[1])
+                .toList();
+        byName(Deployment.class).forEach((name, deployment) -> {
+            Map<String, io.fabric8.kubernetes.api.model.EnvVar> env =
+                    deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                            .collect(Collectors.toMap(
+                                    io.fabric8.kubernetes.api.model.EnvVar::getName, variable -> variable));
+            assertThat(env.get("MESH_REDIS_USER")).as(name + " MESH_REDIS_USER").isNotNull();
+            assertThat(env.get("MESH_REDIS_USER").getValue()).as(name).isEqualTo(name);
+            assertThat(users).as("users of deploy/redis/users.acl").contains(name);
+            assertThat(env.get("MESH_REDIS_PASSWORD")
+                            .getValueFrom()
+                            .getSecretKeyRef()
+                            .getName())
+                    .as(name)
+                    .isEqualTo("mesh-redis-" + name);
+        });
+    }
+
+    @Test
     void everyConfigurationKeyADeploymentRefersToIsInItsConfigMap() {
         // A missing key keeps the pod from starting (CreateContainerConfigError), long after the manifests applied.
         Map<String, ConfigMap> configMaps = byName(ConfigMap.class);

@@ -45,9 +45,9 @@ class ProjectionRebuildBenchmark {
 
     @Test
     void measure() throws Exception {
-        String url = LocalServers.requireRedis();
-        RedisServerResource.deleteKeys(url, PREFIX);
-        try (RedisConnection redis = new RedisConnection(url)) {
+        io.vertx.redis.client.RedisOptions account = LocalServers.redisOptions();
+        RedisServerResource.deleteKeys(account, PREFIX);
+        try (RedisConnection redis = new RedisConnection(account)) {
             List<Entry> day = busyDay(Instant.now());
             redis.xadd(STREAM, day, TransitionHistory.ids(day));
             System.out.println("entries=" + day.size());
@@ -108,7 +108,7 @@ class ProjectionRebuildBenchmark {
             System.out.println("ready_full_s=" + median(readyFull) + " " + readyFull);
             System.out.println("ready_snapshot_s=" + median(readyFromSnapshot) + " " + readyFromSnapshot);
         } finally {
-            RedisServerResource.deleteKeys(url, PREFIX);
+            RedisServerResource.deleteKeys(account, PREFIX);
         }
     }
 

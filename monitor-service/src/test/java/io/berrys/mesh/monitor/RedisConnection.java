@@ -19,8 +19,8 @@ final class RedisConnection implements AutoCloseable {
     private final Vertx vertx = Vertx.vertx();
     private final Redis redis;
 
-    RedisConnection(String url) {
-        redis = Redis.createClient(vertx, url);
+    RedisConnection(io.vertx.redis.client.RedisOptions account) {
+        redis = Redis.createClient(vertx, account);
     }
 
     Response send(Command command, String... args) {

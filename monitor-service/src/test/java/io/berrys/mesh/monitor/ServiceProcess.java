@@ -55,7 +55,6 @@ final class ServiceProcess implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(javaOptions);
         command.add("-Dquarkus.http.port=" + port);
-        command.add("-Dquarkus.redis.hosts=" + LocalServers.requireRedis());
         command.add("-Dmp.messaging.incoming.transitions.stream=" + streamPrefix + "mesh.transitions");
         command.add("-Dmp.messaging.incoming.verifications.stream=" + streamPrefix + "mesh.verification");
         command.add(
@@ -69,10 +68,10 @@ final class ServiceProcess implements AutoCloseable {
         try {
             Files.createDirectories(log.getParent());
             long launched = System.nanoTime();
-            Process process = new ProcessBuilder(command)
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .start();
+            ProcessBuilder builder =
+                    new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().putAll(LocalServers.redisAccountEnvironment());
+            Process process = builder.start();
             awaitReady(process, port, log);
             double ready = (System.nanoTime() - launched) / 1e9;
             return new ServiceProcess(process, log, port, ready);

@@ -38,8 +38,8 @@ class SnapshotRestartIT {
 
     @Test
     void theServiceWritesItsSnapshotOnShutdownAndItsNextStartReplaysOnlyWhatCameAfter() {
-        String url = LocalServers.requireRedis();
-        RedisServerResource.deleteKeys(url, PREFIX);
+        io.vertx.redis.client.RedisOptions account = LocalServers.redisOptions();
+        RedisServerResource.deleteKeys(account, PREFIX);
         Instant now = Instant.now();
         List<Entry> history = new TransitionHistory()
                 .releases("rel-restart", 12, now.minus(52, MINUTES), now.minus(4, MINUTES))
@@ -48,7 +48,7 @@ class SnapshotRestartIT {
         List<String> ids = new ArrayList<>();
         // No periodic write within the test: whatever is stored was written on shutdown.
         Map<String, String> properties = Map.of("mesh.monitor.snapshot.interval", "PT1H");
-        try (RedisConnection redis = new RedisConnection(url)) {
+        try (RedisConnection redis = new RedisConnection(account)) {
             ids.addAll(redis.xadd(STREAM, history, TransitionHistory.ids(history)));
 
             try (ServiceProcess first = ServiceProcess.start(
@@ -91,7 +91,7 @@ class SnapshotRestartIT {
                                 .collect(Collectors.toSet()));
             }
         } finally {
-            RedisServerResource.deleteKeys(url, PREFIX);
+            RedisServerResource.deleteKeys(account, PREFIX);
         }
     }
 

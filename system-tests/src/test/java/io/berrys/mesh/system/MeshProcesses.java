@@ -72,6 +72,7 @@ final class MeshProcesses implements AutoCloseable {
 
     private final Map<Service, Integer> ports = new EnumMap<>(Service.class);
     private final Map<Service, Map<String, String>> properties = new EnumMap<>(Service.class);
+    private final Map<Service, Map<String, String>> ownEnvironments = new EnumMap<>(Service.class);
     private final Map<Service, Process> running = new EnumMap<>(Service.class);
     private final Map<String, String> environment;
     private final Path work;
@@ -95,6 +96,11 @@ final class MeshProcesses implements AutoCloseable {
         }
         // Whatever ends this JVM, the services it started end with it.
         Runtime.getRuntime().addShutdownHook(new Thread(this::close, "mesh-processes-stop"));
+    }
+
+    /** Environment of one service only (its own credentials), besides what all of them get. */
+    void environment(Service service, Map<String, String> values) {
+        ownEnvironments.computeIfAbsent(service, any -> new TreeMap<>()).putAll(values);
     }
 
     /** Settings of one service, written to its configuration before it starts. */
@@ -141,6 +147,7 @@ final class MeshProcesses implements AutoCloseable {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(
                             logs.resolve(service.module + ".log").toFile()));
             builder.environment().putAll(environment);
+            builder.environment().putAll(ownEnvironments.getOrDefault(service, Map.of()));
             running.put(service, builder.start());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + service.module, e);

@@ -19,8 +19,8 @@ final class RedisProbe implements AutoCloseable {
     private final Vertx vertx = Vertx.vertx();
     private final Redis redis;
 
-    RedisProbe(String url) {
-        redis = Redis.createClient(vertx, url);
+    RedisProbe(io.vertx.redis.client.RedisOptions account) {
+        redis = Redis.createClient(vertx, account);
     }
 
     Response send(Request request) {
@@ -52,6 +52,23 @@ final class RedisProbe implements AutoCloseable {
             entries.add(new Entry(entry.get(0).toString(), fields));
         }
         return entries;
+    }
+
+    /** Every stream of the database. */
+    List<String> streams() {
+        List<String> names = new ArrayList<>();
+        String cursor = "0";
+        do {
+            Response page = send(Request.cmd(Command.SCAN)
+                    .arg(cursor)
+                    .arg("COUNT")
+                    .arg(1000)
+                    .arg("TYPE")
+                    .arg("stream"));
+            cursor = page.get(0).toString();
+            page.get(1).forEach(name -> names.add(name.toString()));
+        } while (!"0".equals(cursor));
+        return names;
     }
 
     /** The consumer groups reading a stream. */

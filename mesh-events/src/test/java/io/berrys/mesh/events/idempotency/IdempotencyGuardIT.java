@@ -28,7 +28,7 @@ class IdempotencyGuardIT {
     @BeforeEach
     void connect() {
         vertx = Vertx.vertx();
-        redis = Redis.createClient(vertx, LocalServers.requireRedis());
+        redis = Redis.createClient(vertx, LocalServers.redisOptions());
         guard = new IdempotencyGuard(redis, Duration.ofMinutes(5), Duration.ofMillis(600));
     }
 

@@ -28,11 +28,10 @@ final class ChannelHarness implements AutoCloseable {
     final Redis redis;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
-    ChannelHarness(String url) {
+    ChannelHarness(RedisOptions account) {
         // Handlers fire many commands at once (idempotency keys, acks); the default wait queue of 24 is too small.
         redis = Redis.createClient(
-                vertx,
-                new RedisOptions().setConnectionString(url).setMaxPoolSize(16).setMaxPoolWaiting(4096));
+                vertx, new RedisOptions(account).setMaxPoolSize(16).setMaxPoolWaiting(4096));
     }
 
     static OutboundSettings outbound(String stream) {

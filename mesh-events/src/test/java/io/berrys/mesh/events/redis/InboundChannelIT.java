@@ -38,13 +38,13 @@ import org.junit.jupiter.api.Test;
 /** Crash, shutdown and backpressure behaviour of the incoming side, against the local Redis. */
 class InboundChannelIT {
 
-    private String url;
+    private io.vertx.redis.client.RedisOptions account;
     private ChannelHarness harness;
 
     @BeforeEach
     void connect() {
-        url = LocalServers.requireRedis();
-        harness = new ChannelHarness(url);
+        account = LocalServers.redisOptions();
+        harness = new ChannelHarness(account);
     }
 
     @AfterEach
@@ -60,7 +60,7 @@ class InboundChannelIT {
         Map<String, AtomicInteger> sideEffects = new ConcurrentHashMap<>();
 
         // Consumer A lives in its own Vert.x, so closing that Vert.x is a crash: no release, no acks.
-        ChannelHarness processA = new ChannelHarness(url);
+        ChannelHarness processA = new ChannelHarness(account);
         IdempotencyGuard guardA = new IdempotencyGuard(processA.redis, Duration.ofHours(1), Duration.ofSeconds(2));
         InboundSettings settingsA =
                 TestSettings.incoming(stream, "a").maxInFlight(20).build();

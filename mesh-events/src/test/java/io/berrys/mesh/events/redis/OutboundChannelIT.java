@@ -26,7 +26,7 @@ class OutboundChannelIT {
 
     @BeforeEach
     void connect() {
-        harness = new ChannelHarness(LocalServers.requireRedis());
+        harness = new ChannelHarness(LocalServers.redisOptions());
     }
 
     @AfterEach

@@ -24,7 +24,7 @@ class RedisRestartIT {
     @Test
     void producerAndConsumerSurviveARedisRestart() throws InterruptedException {
         try (PrivateRedis server = PrivateRedis.start(Path.of("target", "redis-restart-it"));
-                ChannelHarness harness = new ChannelHarness(server.url())) {
+                ChannelHarness harness = new ChannelHarness(server.adminOptions())) {
             String stream = ChannelHarness.uniqueStream("restart");
             Set<String> received = ConcurrentHashMap.newKeySet();
             AtomicInteger deliveries = new AtomicInteger();

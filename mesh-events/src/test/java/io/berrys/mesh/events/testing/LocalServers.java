@@ -37,6 +37,115 @@ public final class LocalServers {
         return url;
     }
 
+    /** The Redis user the tests connect as: MESH_REDIS_USER, or null for the default user (the local admin). */
+    public static String redisUser() {
+        String user = System.getenv("MESH_REDIS_USER");
+        return user == null || user.isBlank() ? null : user.strip();
+    }
+
+    /**
+     * The password of {@link #redisUser()}: MESH_REDIS_PASSWORD, or for the Redis {@code deploy/local/servers.sh}
+     * runs, the admin password it keeps in {@code .mesh-local/redis-<port>/secrets/default}; null when neither
+     * exists (a Redis without ACLs).
+     */
+    public static String redisPassword() {
+        String password = System.getenv("MESH_REDIS_PASSWORD");
+        if (password != null && !password.isBlank()) {
+            return password.strip();
+        }
+        return localRedisSecret("default");
+    }
+
+    /**
+     * The password of a mesh service's own ACL user: a file named after the user in MESH_REDIS_SECRETS, or in the
+     * secrets of the local Redis; null when it is not known.
+     */
+    public static String redisServicePassword(String user) {
+        String directory = System.getenv("MESH_REDIS_SECRETS");
+        if (directory != null && !directory.isBlank()) {
+            return readSecret(Path.of(directory).resolve(user));
+        }
+        return localRedisSecret(user);
+    }
+
+    private static String localRedisSecret(String user) {
+        Path file = localRedisFile("secrets/" + user);
+        return file == null ? null : readSecret(file);
+    }
+
+    private static String readSecret(Path file) {
+        try {
+            String secret = Files.readString(file).strip();
+            return secret.isEmpty() ? null : secret;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The TLS address of the same Redis: MESH_REDIS_TLS_URL, or for the local Redis its TLS port (its port + 1, as
+     * servers.sh starts it); null when neither is known.
+     */
+    public static String redisTlsUrl() {
+        String url = System.getenv("MESH_REDIS_TLS_URL");
+        if (url != null && !url.isBlank()) {
+            return url.strip();
+        }
+        URI uri = URI.create(redisUrl());
+        return localRedisFile("tls/ca.crt") == null
+                ? null
+                : "rediss://127.0.0.1:" + ((uri.getPort() < 0 ? 6379 : uri.getPort()) + 1);
+    }
+
+    /** The CA that signed the TLS certificate of {@link #redisTlsUrl()}: MESH_REDIS_CA_FILE or the local one. */
+    public static String redisCaFile() {
+        String file = System.getenv("MESH_REDIS_CA_FILE");
+        if (file != null && !file.isBlank()) {
+            return file.strip();
+        }
+        Path local = localRedisFile("tls/ca.crt");
+        return local == null ? null : local.toString();
+    }
+
+    private static Path localRedisFile(String name) {
+        URI uri = URI.create(redisUrl());
+        boolean local = "127.0.0.1".equals(uri.getHost()) || "localhost".equals(uri.getHost());
+        Path file = repoRoot()
+                .resolve(".mesh-local/redis-" + (uri.getPort() < 0 ? 6379 : uri.getPort()))
+                .resolve(name);
+        return local && Files.isReadable(file) ? file : null;
+    }
+
+    /** Client options for the tests' own Redis connections: the URL of {@link #requireRedis()} as the test user. */
+    public static io.vertx.redis.client.RedisOptions redisOptions() {
+        return redisOptions(requireRedis());
+    }
+
+    /** The same account on another URL of the same server (a database index, the TLS port). */
+    public static io.vertx.redis.client.RedisOptions redisOptions(String url) {
+        String user = redisUser();
+        String endpoint = user == null ? url : io.berrys.mesh.events.redis.ServiceRedisAccount.asUser(url, user);
+        io.vertx.redis.client.RedisOptions options =
+                new io.vertx.redis.client.RedisOptions().setConnectionString(endpoint);
+        String password = redisPassword();
+        if (password != null) {
+            options.setPassword(password);
+        }
+        return options;
+    }
+
+    /**
+     * The environment a child JVM of a test connects with: the test's account, through the same variables a service
+     * reads (never on its command line, where ps would show the password).
+     */
+    public static java.util.Map<String, String> redisAccountEnvironment() {
+        java.util.Map<String, String> environment = new java.util.HashMap<>();
+        environment.put("MESH_REDIS_URL", requireRedis());
+        environment.put("MESH_REDIS_USER", redisUser() == null ? "" : redisUser());
+        environment.put("MESH_REDIS_PASSWORD", redisPassword() == null ? "" : redisPassword());
+        return environment;
+    }
+
     /** Where the tests' PostgreSQL is: MESH_PG_URL (postgresql://[user@]host:port/db) or the local default. */
     public record Postgres(String host, int port, String database, String user, String password) {
         public String reactiveUrl() {

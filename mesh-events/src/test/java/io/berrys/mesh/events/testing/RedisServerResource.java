@@ -28,17 +28,24 @@ public class RedisServerResource implements QuarkusTestResourceLifecycleManager 
     public Map<String, String> start() {
         String url = LocalServers.requireRedis();
         if (cleanPrefix != null && !cleanPrefix.isBlank()) {
-            deleteKeys(url, cleanPrefix);
+            deleteKeys(LocalServers.redisOptions(), cleanPrefix);
         }
-        return Map.of("quarkus.redis.hosts", url);
+        Map<String, String> account = new java.util.HashMap<>();
+        account.put("quarkus.redis.hosts", url);
+        // The test's account (the local admin), whether or not MESH_REDIS_PASSWORD is in the environment.
+        account.put("mesh.redis.user", LocalServers.redisUser() == null ? "" : LocalServers.redisUser());
+        if (LocalServers.redisPassword() != null) {
+            account.put("quarkus.redis.password", LocalServers.redisPassword());
+        }
+        return account;
     }
 
     @Override
     public void stop() {}
 
-    public static void deleteKeys(String url, String prefix) {
+    public static void deleteKeys(io.vertx.redis.client.RedisOptions account, String prefix) {
         Vertx vertx = Vertx.vertx();
-        Redis redis = Redis.createClient(vertx, url);
+        Redis redis = Redis.createClient(vertx, account);
         try {
             String cursor = "0";
             do {
