@@ -357,14 +357,18 @@ service_redis_account() {
         export MESH_REDIS_PASSWORD
     else
         log "WARNING: no Redis password for the user $name (MESH_REDIS_SECRETS); it connects as the admin"
-        unset MESH_REDIS_USER
-        export MESH_REDIS_PASSWORD="$ADMIN_REDIS_PASSWORD"
+        admin_redis_account
+        export MESH_REDIS_URL="${MESH_REDIS_TLS_URL:-$ADMIN_REDIS_URL}"
     fi
 }
 
 admin_redis_account() {
     export MESH_REDIS_URL="$ADMIN_REDIS_URL" MESH_REDIS_PASSWORD="$ADMIN_REDIS_PASSWORD"
-    unset MESH_REDIS_USER
+    if [[ -n $ADMIN_REDIS_USER ]]; then
+        export MESH_REDIS_USER="$ADMIN_REDIS_USER"
+    else
+        unset MESH_REDIS_USER
+    fi
 }
 
 start_services() {
@@ -487,6 +491,7 @@ up() {
     eval "$("$SCRIPT_DIR/servers.sh" env)"
     ADMIN_REDIS_URL=$MESH_REDIS_URL
     ADMIN_REDIS_PASSWORD=${MESH_REDIS_PASSWORD:-}
+    ADMIN_REDIS_USER=${MESH_REDIS_USER:-}
     export MESH_REDIS_URL MESH_PG_URL MESH_PG_HOST MESH_PG_PORT MESH_PG_DB MESH_PG_USER MESH_PG_PASSWORD
     export MESH_AWS_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
     ensure_platform_database

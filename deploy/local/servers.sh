@@ -156,17 +156,24 @@ redis_secret() {
 }
 
 # The users of deploy/redis/users.acl with their passwords' hashes, and the default user as the admin.
+# Returns 1 when the aclfile already held exactly that.
 redis_write_aclfile() {
     [[ -r $REDIS_ACL_RULES ]] || die "$REDIS_ACL_RULES is missing: it defines the mesh's Redis users"
     local name rules hash
     (
         umask 077
-        printf 'user default on #%s ~* &* +@all\n' "$(redis_secret default | tr -d '\n' | sha256sum | cut -d' ' -f1)"
-        while read -r name rules; do
-            hash=$(redis_secret "$name" | tr -d '\n' | sha256sum | cut -d' ' -f1)
-            printf 'user %s on #%s %s\n' "$name" "$hash" "$rules"
-        done < <(sed -n 's/^user //p' "$REDIS_ACL_RULES")
-    ) >"$REDIS_ACLFILE.tmp.$$"
+        {
+            printf 'user default on #%s ~* &* +@all\n' "$(redis_secret default | tr -d '\n' | sha256sum | cut -d' ' -f1)"
+            while read -r name rules; do
+                hash=$(redis_secret "$name" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+                printf 'user %s on #%s %s\n' "$name" "$hash" "$rules"
+            done < <(sed -n 's/^user //p' "$REDIS_ACL_RULES")
+        } >"$REDIS_ACLFILE.tmp.$$"
+    )
+    if cmp -s "$REDIS_ACLFILE.tmp.$$" "$REDIS_ACLFILE"; then
+        rm -f "$REDIS_ACLFILE.tmp.$$"
+        return 1
+    fi
     mv -f "$REDIS_ACLFILE.tmp.$$" "$REDIS_ACLFILE"
 }
 
@@ -196,11 +203,15 @@ redis_cli() {
 
 redis_pings() { [[ "$(REDISCLI_AUTH="$(redis_secret default)" timeout 3 redis-cli --no-auth-warning -h 127.0.0.1 -p "$MESH_REDIS_PORT" ping 2>/dev/null)" == PONG ]]; }
 
-# The running Redis enforces the mesh's users (it was started with our aclfile); after the rules changed, reload them.
+# The running Redis enforces the mesh's users (it was started with our aclfile); after the rules changed, reload
+# them. Only then: ACL LOAD on Redis 7.0 drops every client's connection.
 redis_acl_current() {
     [[ "$(redis_cli config get aclfile 2>/dev/null | sed -n 2p)" == "$REDIS_ACLFILE" ]] || return 1
-    redis_write_aclfile
-    [[ "$(redis_cli acl load 2>&1)" == OK ]]
+    if redis_write_aclfile; then
+        log "the rules of $REDIS_ACL_RULES changed; reloading them (ACL LOAD)"
+        [[ "$(redis_cli acl load 2>&1)" == OK ]] || return 1
+    fi
+    return 0
 }
 
 # Data dir of whatever Redis answers on our port.
@@ -261,13 +272,16 @@ redis_start() {
             redis_local_url | sed 's/^/redis=/'
             return 0
         fi
+        if [[ "$(timeout 3 redis-cli -h 127.0.0.1 -p "$port" ping 2>&1)" == *NOAUTH* ]]; then
+            fail "the Redis on 127.0.0.1:$port wants a password that $REDIS_SECRETS_DIR/default does not hold (were the secrets deleted?); stop that Redis or restore the secrets"
+        fi
         fail "port 127.0.0.1:$port is in use by something that does not answer Redis PING; set MESH_REDIS_PORT to another port"
     fi
 
     mkdir -p "$REDIS_DIR"
     port_open 127.0.0.1 "$MESH_REDIS_TLS_PORT" &&
         fail "the Redis TLS port 127.0.0.1:$MESH_REDIS_TLS_PORT is in use; set MESH_REDIS_TLS_PORT to another port"
-    redis_write_aclfile
+    redis_write_aclfile || true
     redis_tls_files
     log "starting redis-server on 127.0.0.1:$port, TLS on $MESH_REDIS_TLS_PORT (dir $REDIS_DIR, log $REDIS_LOG)"
     local out

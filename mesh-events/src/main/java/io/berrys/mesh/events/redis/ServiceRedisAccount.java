@@ -19,7 +19,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 /**
  * Connects as the service's own Redis ACL user ({@code mesh.redis.user}, password in {@code quarkus.redis.password})
  * and, for {@code rediss://}, verifies that the server's certificate names its host and trusts the CA of {@code
- * mesh.redis.ca-file} besides the JVM's own. The Redis URL stays
+ * mesh.redis.ca-file}, when set, instead of the JVM's trusted CAs. The Redis URL stays
  * the same for every service, so one ConfigMap serves them all and the credentials stay in each service's Secret.
  */
 @Singleton

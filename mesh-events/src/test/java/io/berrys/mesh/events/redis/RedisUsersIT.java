@@ -27,7 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The ACL users of deploy/redis/users.acl, as the local Redis enforces them: who may write which stream, checked
- * for every user and every stream against the producers docs/architecture.md names, and TLS with the generated CA.
+ * for every user and every stream against the producers docs/architecture.md names (the table below follows the
+ * code's writers, not the file), and TLS with the generated CA. That a service's rules suffice for everything it
+ * does is the system tests' part: they fail on any NOPERM in a service's log.
  * Writes go to a database of their own, emptied afterwards.
  */
 class RedisUsersIT {
@@ -57,6 +59,9 @@ class RedisUsersIT {
         for (Task task : Task.values()) {
             producers.put(task.commandStream(), Set.of("coordinator"));
         }
+        // The alert's direct rollback (AlertIntake) and the checks between traffic steps (RolloutEngine).
+        producers.put(Streams.PRIORITY, Set.of("coordinator", "monitor-service"));
+        producers.put(Task.VERIFICATION.commandStream(), Set.of("coordinator", "rollout-service"));
         return producers;
     }
 

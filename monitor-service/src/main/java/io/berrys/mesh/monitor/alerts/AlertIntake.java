@@ -153,7 +153,7 @@ public class AlertIntake {
                     rollbacks.add(written);
                     writes.add(written.thenApply(ignored -> null));
                     // The coordinator records who asked and follows the release into ROLLING_BACK; it takes such
-                    // commands only from mesh.commands, which only the monitor (and the coordinator) may write.
+                    // commands only from mesh.commands, which only the monitor (and CI as release-publisher) may write.
                     writes.add(replies.request(Events.of(
                                     EventType.RELEASE_COMMAND,
                                     SERVICE,
