@@ -86,7 +86,7 @@ class RedisUsersIT {
     void eachServiceMayWriteOnlyTheStreamsItProduces() throws Exception {
         List<String> wrong = new ArrayList<>();
         for (String user : SERVICES) {
-            Redis redis = as(user, LocalServers.requireRedis() + "/" + DATABASE);
+            Redis redis = inTestDatabase(user);
             try {
                 for (Map.Entry<String, Set<String>> stream : PRODUCERS.entrySet()) {
                     boolean allowed = stream.getValue().contains(user);
@@ -115,7 +115,7 @@ class RedisUsersIT {
 
     @Test
     void aConsumerReadsItsStreamButCannotForgeWorkOnIt() throws Exception {
-        Redis rollout = as("rollout-service", LocalServers.requireRedis() + "/" + DATABASE);
+        Redis rollout = inTestDatabase("rollout-service");
         try {
             send(
                     rollout,
@@ -137,15 +137,14 @@ class RedisUsersIT {
                             .arg("mesh.rollout")
                             .arg(">"));
             assertEquals(null, read, "nothing was written to mesh.rollout in this database");
-            String forged = denial(
+            assertRefusedForPermissions(
                     rollout,
                     Request.cmd(Command.XADD)
                             .arg("mesh.rollout")
                             .arg("*")
                             .arg("type")
-                            .arg("mesh.rollout.triggered"));
-            assertNotNull(forged, "the rollout-service could write its own rollout commands");
-            assertTrue(forged.startsWith("NOPERM"), forged);
+                            .arg("mesh.rollout.triggered"),
+                    "the rollout-service could write its own rollout commands");
             assertEquals(
                     null,
                     denial(
@@ -163,20 +162,19 @@ class RedisUsersIT {
 
     @Test
     void idempotencyKeysAreEachServicesOwn() throws Exception {
-        Redis backup = as("backup-service", LocalServers.requireRedis() + "/" + DATABASE);
+        Redis backup = inTestDatabase("backup-service");
         try {
             send(
                     backup,
                     Request.cmd(Command.SET)
                             .arg("mesh:seen:backup-service:probe")
                             .arg("1"));
-            String other = denial(
+            assertRefusedForPermissions(
                     backup,
                     Request.cmd(Command.SET)
                             .arg("mesh:seen:rollout-service:probe")
-                            .arg("1"));
-            assertNotNull(other, "the backup-service could mark the rollout-service's events as handled");
-            assertTrue(other.startsWith("NOPERM"), other);
+                            .arg("1"),
+                    "the backup-service could mark the rollout-service's events as handled");
             String admin = denial(backup, Request.cmd(Command.FLUSHDB));
             assertNotNull(admin, "a service may empty the database");
         } finally {
@@ -257,6 +255,18 @@ class RedisUsersIT {
 
     private static Redis as(String user, String url) {
         return Redis.createClient(vertx, account(user, url));
+    }
+
+    /** A client as {@code user} on this test's own database. */
+    private static Redis inTestDatabase(String user) {
+        return as(user, LocalServers.requireRedis() + "/" + DATABASE);
+    }
+
+    /** The command fails, and for want of permission (NOPERM), not for any other reason. */
+    private static void assertRefusedForPermissions(Redis redis, Request request, String ifAllowed) throws Exception {
+        String refused = denial(redis, request);
+        assertNotNull(refused, ifAllowed);
+        assertTrue(refused.startsWith("NOPERM"), refused);
     }
 
     private static Response send(Redis redis, Request request) throws Exception {
