@@ -115,7 +115,8 @@ public final class Planner {
         return new Change(want.id(), want.kind(), action, diff, reason, protect, levels.get(want.id()), want, actual);
     }
 
-    private static List<AttributeChange> diff(Resource want, Observed actual) {
+    /** The attributes in which a resource differs from what the cloud has, create-only ones left out. */
+    public static List<AttributeChange> diff(Resource want, Observed actual) {
         Kind kind = want.kind();
         List<AttributeChange> diff = new ArrayList<>();
         Set<String> names = new TreeSet<>(want.attributes().keySet());

@@ -1,0 +1,56 @@
+package io.berrys.mesh.provisioner.aws;
+
+import io.berrys.mesh.provisioner.provider.Progress;
+import java.time.Duration;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/** Polls a resource's state until it is done, failed or out of time, saying what it waits for as it goes. */
+final class Waiter {
+
+    private Waiter() {}
+
+    /**
+     * @param state the current state, or null when the resource is gone
+     * @param done the states (null for "gone") that end the wait
+     * @param failed the states that mean it will never get there
+     */
+    static void until(
+            String what,
+            Duration timeout,
+            Progress progress,
+            Supplier<String> state,
+            Set<String> done,
+            Set<String> failed) {
+        long started = System.nanoTime();
+        long deadline = started + timeout.toNanos();
+        long pause = 500;
+        String last = "";
+        while (true) {
+            String now = state.get();
+            if (now == null ? done.contains(null) : done.contains(now)) {
+                return;
+            }
+            if (now != null && failed.contains(now)) {
+                throw new IllegalStateException(what + " ended in state " + now);
+            }
+            long waited = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(what + " is still " + (now == null ? "gone" : now) + " after " + waited
+                        + " s (timeout " + timeout.toSeconds() + " s)");
+            }
+            String shown = now == null ? "gone" : now;
+            if (!shown.equals(last) || waited % 30 == 0) {
+                progress.report("waiting for " + what + ": " + shown + ", " + waited + " s");
+                last = shown;
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for " + what, e);
+            }
+            pause = Math.min(pause * 2, 10_000);
+        }
+    }
+}

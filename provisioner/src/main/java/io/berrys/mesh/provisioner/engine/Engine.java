@@ -1,0 +1,225 @@
+package io.berrys.mesh.provisioner.engine;
+
+import io.berrys.mesh.provisioner.model.Observed;
+import io.berrys.mesh.provisioner.model.Resource;
+import io.berrys.mesh.provisioner.plan.Action;
+import io.berrys.mesh.provisioner.plan.AttributeChange;
+import io.berrys.mesh.provisioner.plan.Change;
+import io.berrys.mesh.provisioner.plan.Plan;
+import io.berrys.mesh.provisioner.plan.Planner;
+import io.berrys.mesh.provisioner.provider.Created;
+import io.berrys.mesh.provisioner.provider.Inventory;
+import io.berrys.mesh.provisioner.provider.Progress;
+import io.berrys.mesh.provisioner.provider.Provider;
+import io.berrys.mesh.provisioner.provider.Scope;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Consumer;
+
+/**
+ * Carries a plan out: deletes deepest first, then creates and updates from the roots down, each wave of
+ * independent resources in parallel. A create is preceded by a pending marker and, when its answer is lost, the
+ * resource is looked up by its tags before the create is tried again, so a retry or a crash never makes it twice.
+ */
+public final class Engine {
+
+    private static final int ATTEMPTS = 5;
+
+    private final Provider provider;
+    private final PendingCreates pending;
+    private final ExecutorService pool;
+
+    public Engine(Provider provider, PendingCreates pending, ExecutorService pool) {
+        this.provider = provider;
+        this.pending = pending;
+        this.pool = pool;
+    }
+
+    public Plan plan(Scope scope, List<Resource> desired) {
+        return Planner.plan(desired, provider.observe(scope));
+    }
+
+    public Outcome apply(Scope scope, List<Resource> desired, boolean force, Progress progress) {
+        Map<String, Observed> observed = provider.observe(scope);
+        Plan plan = Planner.plan(desired, observed);
+        if (!force && !plan.blocked().isEmpty()) {
+            throw new ProtectedResourcesException(plan.blocked());
+        }
+        execute(scope, plan, observed, progress);
+        return new Outcome("apply", plan, List.of());
+    }
+
+    /** Deletes every resource of the environment but the protected ones, unless forced. */
+    public Outcome destroy(Scope scope, boolean force, Progress progress) {
+        Map<String, Observed> observed = provider.observe(scope);
+        List<Resource> kept = new ArrayList<>();
+        if (!force) {
+            // Keeping a protected resource keeps what it stands on too.
+            observed.values().stream().filter(Observed::protect).forEach(o -> keep(o, observed, kept));
+        }
+        Plan plan = Planner.plan(kept, observed);
+        execute(scope, plan, observed, progress);
+        return new Outcome("destroy", plan, kept.stream().map(Resource::id).toList());
+    }
+
+    private static void keep(Observed resource, Map<String, Observed> observed, List<Resource> kept) {
+        if (kept.stream().anyMatch(r -> r.id().equals(resource.id()))) {
+            return;
+        }
+        kept.add(new Resource(resource.id(), resource.kind(), resource.attributes(), resource.protect()));
+        for (String dependency : resource.dependencies()) {
+            Observed needed = observed.get(dependency);
+            if (needed != null) {
+                keep(needed, observed, kept);
+            }
+        }
+    }
+
+    private void execute(Scope scope, Plan plan, Map<String, Observed> observed, Progress progress) {
+        Inventory inventory = new Inventory();
+        observed.values().forEach(o -> inventory.put(o.id(), o.physicalId(), o.outputs()));
+        List<Change> removals = plan.changes().stream().filter(Change::destroys).toList();
+        List<List<Change>> deleteWaves = new ArrayList<>(Planner.waves(removals));
+        java.util.Collections.reverse(deleteWaves);
+        for (List<Change> wave : deleteWaves) {
+            run(wave, change -> {
+                progress.report("- deleting " + change.id());
+                provider.delete(scope, change.observed(), message -> progress.report("  " + message));
+                inventory.remove(change.id());
+                progress.report("- deleted " + change.id());
+            });
+        }
+        List<Change> rest = plan.changes().stream()
+                .filter(c -> c.action() == Action.CREATE || c.action() == Action.REPLACE || c.action() == Action.UPDATE)
+                .toList();
+        for (List<Change> wave : Planner.waves(rest)) {
+            run(wave, change -> {
+                if (change.action() == Action.UPDATE) {
+                    progress.report("~ updating " + change.id() + ": " + change.attributes());
+                    retrying(
+                            change.id(),
+                            () -> provider.update(
+                                    scope,
+                                    change.desired(),
+                                    change.observed(),
+                                    change.attributes(),
+                                    inventory,
+                                    progress::report));
+                    progress.report("~ updated " + change.id());
+                } else {
+                    progress.report("+ creating " + change.id());
+                    create(scope, change.desired(), inventory, progress);
+                    progress.report("+ created " + change.id());
+                }
+            });
+        }
+    }
+
+    private void create(Scope scope, Resource desired, Inventory inventory, Progress progress) {
+        String token = pending.token(scope.environment(), desired.id())
+                .orElseGet(() -> UUID.randomUUID().toString());
+        pending.begin(scope.environment(), desired.id(), desired.kind().label(), token);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                Created created =
+                        provider.create(scope, desired, inventory, token, message -> progress.report("  " + message));
+                inventory.put(desired.id(), created.physicalId(), created.outputs());
+                pending.done(scope.environment(), desired.id());
+                return;
+            } catch (RuntimeException failure) {
+                if (!provider.transientFailure(failure) || attempt == ATTEMPTS) {
+                    throw failure;
+                }
+                progress.report(
+                        "  " + desired.id() + ": " + failure.getMessage() + "; looking it up before trying again");
+                pause(attempt);
+                Optional<Observed> made = retryingLookup(scope, desired);
+                if (made.isPresent()) {
+                    adopt(scope, desired, made.get(), inventory, progress);
+                    pending.done(scope.environment(), desired.id());
+                    return;
+                }
+            }
+        }
+    }
+
+    /** A create that happened although its answer was lost: finish what the create would have set. */
+    private void adopt(Scope scope, Resource desired, Observed made, Inventory inventory, Progress progress) {
+        progress.report(
+                "  " + desired.id() + " was created (" + made.physicalId() + "); the lost answer is not retried");
+        inventory.put(desired.id(), made.physicalId(), made.outputs());
+        List<AttributeChange> missing = Planner.diff(desired, made);
+        if (!missing.isEmpty()) {
+            retrying(desired.id(), () -> provider.update(scope, desired, made, missing, inventory, progress::report));
+        }
+    }
+
+    private Optional<Observed> retryingLookup(Scope scope, Resource desired) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return provider.find(scope, desired.kind(), desired.id());
+            } catch (RuntimeException failure) {
+                if (!provider.transientFailure(failure) || attempt == ATTEMPTS) {
+                    throw failure;
+                }
+                pause(attempt);
+            }
+        }
+    }
+
+    private void retrying(String id, Runnable call) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                call.run();
+                return;
+            } catch (RuntimeException failure) {
+                if (!provider.transientFailure(failure) || attempt == ATTEMPTS) {
+                    throw failure;
+                }
+                pause(attempt);
+            }
+        }
+    }
+
+    private static void pause(int attempt) {
+        try {
+            Thread.sleep(Math.min(200L << attempt, 10_000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /** Runs one wave in parallel; when a step fails the wave still finishes, and the first failure is thrown. */
+    private void run(List<Change> wave, Consumer<Change> step) {
+        List<CompletableFuture<Void>> steps = wave.stream()
+                .map(change -> CompletableFuture.runAsync(() -> step.accept(change), pool))
+                .toList();
+        RuntimeException first = null;
+        for (int i = 0; i < steps.size(); i++) {
+            try {
+                steps.get(i).join();
+            } catch (java.util.concurrent.CompletionException e) {
+                RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : e;
+                if (first == null) {
+                    first = new StepFailedException(wave.get(i).id(), cause);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** One step of a run failed; the steps before it stand, and the next apply picks up from there. */
+    public static final class StepFailedException extends RuntimeException {
+        public StepFailedException(String id, RuntimeException cause) {
+            super(id + ": " + cause.getMessage(), cause);
+        }
+    }
+}
