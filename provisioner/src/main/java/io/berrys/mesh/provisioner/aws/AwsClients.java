@@ -13,6 +13,13 @@ import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ecr.EcrClient;
+import software.amazon.awssdk.services.eks.EksClient;
+import software.amazon.awssdk.services.elasticache.ElastiCacheClient;
+import software.amazon.awssdk.services.kms.KmsClient;
+import software.amazon.awssdk.services.rds.RdsClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 
 /**
  * The SDK clients, one per service and region, made on first use. They never retry on their own: after a create
@@ -36,6 +43,65 @@ public final class AwsClients implements AutoCloseable {
                 region,
                 Ec2Client.class,
                 r -> configure(Ec2Client.builder(), r).build());
+    }
+
+    public KmsClient kms(String region) {
+        return client(
+                "kms",
+                region,
+                KmsClient.class,
+                r -> configure(KmsClient.builder(), r).build());
+    }
+
+    /** Path-style addressing: bucket names as path segments work against any endpoint, a local one included. */
+    public S3Client s3(String region) {
+        return client(
+                "s3",
+                region,
+                S3Client.class,
+                r -> configure(S3Client.builder(), r)
+                        .forcePathStyle(endpoint.isPresent())
+                        .build());
+    }
+
+    public EcrClient ecr(String region) {
+        return client(
+                "ecr",
+                region,
+                EcrClient.class,
+                r -> configure(EcrClient.builder(), r).build());
+    }
+
+    public EksClient eks(String region) {
+        return client(
+                "eks",
+                region,
+                EksClient.class,
+                r -> configure(EksClient.builder(), r).build());
+    }
+
+    public ElastiCacheClient elastiCache(String region) {
+        return client(
+                "elasticache",
+                region,
+                ElastiCacheClient.class,
+                r -> configure(ElastiCacheClient.builder(), r).build());
+    }
+
+    public RdsClient rds(String region) {
+        return client(
+                "rds",
+                region,
+                RdsClient.class,
+                r -> configure(RdsClient.builder(), r).build());
+    }
+
+    public SecretsManagerClient secretsManager(String region) {
+        return client(
+                "secretsmanager",
+                region,
+                SecretsManagerClient.class,
+                r -> configure(SecretsManagerClient.builder(), r).build());
     }
 
     <C extends SdkClient> C client(String service, String region, Class<C> type, Function<String, C> make) {

@@ -32,7 +32,15 @@ public final class AwsProvider implements Provider {
 
     public AwsProvider(AwsClients aws, ExecutorService pool) {
         this.pool = pool;
-        Network.handlers(aws).forEach(h -> handlers.put(h.kind(), h));
+        List<ResourceHandler> all = new ArrayList<>(Network.handlers(aws));
+        all.add(new Keys(aws));
+        all.add(new Secrets(aws));
+        all.add(new Buckets(aws));
+        all.add(new Repositories(aws));
+        all.addAll(Clusters.handlers(aws));
+        all.addAll(Databases.handlers(aws));
+        all.addAll(Caches.handlers(aws));
+        all.forEach(h -> handlers.put(h.kind(), h));
     }
 
     /** The kinds this provider can manage; a spec needing others is refused before anything is touched. */

@@ -57,43 +57,14 @@ final class Network {
                 new SecurityGroups(aws));
     }
 
-    private abstract static class Ec2Handler implements ResourceHandler {
-        final AwsClients aws;
+    private abstract static class Ec2Handler extends Handler {
 
         Ec2Handler(AwsClients aws) {
-            this.aws = aws;
+            super(aws);
         }
 
         Ec2Client ec2(Scope scope) {
             return aws.ec2(scope.region());
-        }
-
-        /** Runs a delete; one of something already gone succeeds. */
-        static void ignoringGone(Runnable delete) {
-            try {
-                delete.run();
-            } catch (AwsServiceException e) {
-                if (!gone(e)) {
-                    throw e;
-                }
-            }
-        }
-
-        @Override
-        public void update(
-                Scope scope,
-                Resource desired,
-                Observed actual,
-                List<AttributeChange> changes,
-                Names names,
-                Progress progress) {
-            for (AttributeChange change : changes) {
-                change(scope, desired, actual, change, names);
-            }
-        }
-
-        void change(Scope scope, Resource desired, Observed actual, AttributeChange change, Names names) {
-            throw new IllegalStateException(kind().label() + " cannot change " + change.name() + " in place");
         }
     }
 

@@ -13,9 +13,12 @@ import io.berrys.mesh.provisioner.provider.Progress;
 import io.berrys.mesh.provisioner.provider.Provider;
 import io.berrys.mesh.provisioner.provider.Scope;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -86,13 +89,33 @@ public final class Engine {
         List<Change> removals = plan.changes().stream().filter(Change::destroys).toList();
         List<List<Change>> deleteWaves = new ArrayList<>(Planner.waves(removals));
         java.util.Collections.reverse(deleteWaves);
+        // A failed delete leaves what it stands on in place, and every other branch still goes.
+        Set<String> standing = new HashSet<>();
+        StepFailedException firstFailure = null;
         for (List<Change> wave : deleteWaves) {
-            run(wave, change -> {
+            List<Change> deletable =
+                    wave.stream().filter(c -> !standing.contains(c.id())).toList();
+            wave.stream().filter(c -> standing.contains(c.id())).forEach(c -> {
+                progress.report("- keeping " + c.id() + ": a resource that stands on it was not deleted");
+                standOn(c.id(), observed, standing);
+            });
+            Map<String, RuntimeException> failed = attempt(deletable, change -> {
                 progress.report("- deleting " + change.id());
                 provider.delete(scope, change.observed(), message -> progress.report("  " + message));
                 inventory.remove(change.id());
                 progress.report("- deleted " + change.id());
             });
+            for (var failure : failed.entrySet()) {
+                progress.report("! " + failure.getKey() + " was not deleted: "
+                        + failure.getValue().getMessage());
+                standOn(failure.getKey(), observed, standing);
+                if (firstFailure == null) {
+                    firstFailure = new StepFailedException(failure.getKey(), failure.getValue());
+                }
+            }
+        }
+        if (firstFailure != null) {
+            throw firstFailure;
         }
         List<Change> rest = plan.changes().stream()
                 .filter(c -> c.action() == Action.CREATE || c.action() == Action.REPLACE || c.action() == Action.UPDATE)
@@ -197,22 +220,39 @@ public final class Engine {
 
     /** Runs one wave in parallel; when a step fails the wave still finishes, and the first failure is thrown. */
     private void run(List<Change> wave, Consumer<Change> step) {
+        Map<String, RuntimeException> failed = attempt(wave, step);
+        if (!failed.isEmpty()) {
+            var first = failed.entrySet().iterator().next();
+            throw new StepFailedException(first.getKey(), first.getValue());
+        }
+    }
+
+    /** Runs one wave in parallel to its end; the failures by resource, in the wave's order. */
+    private Map<String, RuntimeException> attempt(List<Change> wave, Consumer<Change> step) {
         List<CompletableFuture<Void>> steps = wave.stream()
                 .map(change -> CompletableFuture.runAsync(() -> step.accept(change), pool))
                 .toList();
-        RuntimeException first = null;
+        Map<String, RuntimeException> failed = new LinkedHashMap<>();
         for (int i = 0; i < steps.size(); i++) {
             try {
                 steps.get(i).join();
             } catch (java.util.concurrent.CompletionException e) {
-                RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : e;
-                if (first == null) {
-                    first = new StepFailedException(wave.get(i).id(), cause);
-                }
+                failed.put(wave.get(i).id(), e.getCause() instanceof RuntimeException r ? r : e);
             }
         }
-        if (first != null) {
-            throw first;
+        return failed;
+    }
+
+    /** Marks everything a resource stands on, directly or not, as staying. */
+    private static void standOn(String id, Map<String, Observed> observed, Set<String> standing) {
+        Observed resource = observed.get(id);
+        if (resource == null) {
+            return;
+        }
+        for (String dependency : resource.dependencies()) {
+            if (standing.add(dependency)) {
+                standOn(dependency, observed, standing);
+            }
         }
     }
 

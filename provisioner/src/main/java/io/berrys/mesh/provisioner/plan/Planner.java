@@ -126,6 +126,10 @@ public final class Planner {
                 // An attribute the spec does not speak of is the cloud's business.
                 continue;
             }
+            if (!actual.attributes().containsKey(name)) {
+                // The cloud's API does not tell (a handler leaves out what it cannot read): unknown, not drift.
+                continue;
+            }
             Object to = want.attributes().get(name);
             Object from = actual.attributes().get(name);
             if (!Objects.equals(to, from)) {
