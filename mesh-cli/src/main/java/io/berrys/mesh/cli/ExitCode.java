@@ -5,8 +5,10 @@ public final class ExitCode {
     public static final int SUCCEEDED = 0;
     /** The API answered with an error, or could not be reached. */
     public static final int API_ERROR = 1;
-    /** Bad command-line usage (picocli's own code). */
+    /** Bad command-line usage (picocli's own code), or a destroy off a terminal without --auto-approve. */
     public static final int USAGE = 2;
+    /** {@code mesh env plan} or {@code drift}: the environment differs from its spec (Terraform's -detailed-exitcode). */
+    public static final int CHANGES_PENDING = 2;
 
     public static final int FAILED = 10;
     public static final int ROLLED_BACK = 11;

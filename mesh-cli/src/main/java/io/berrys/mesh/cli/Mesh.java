@@ -9,8 +9,8 @@ import picocli.CommandLine.Option;
         name = "mesh",
         mixinStandardHelpOptions = true,
         version = "mesh 0.1.0",
-        description = "Publish, follow and steer releases of the Berrys Deploy Mesh.",
-        subcommands = {ReleaseCommands.class, AdminCommands.class})
+        description = "Publish, follow and steer releases of the Berrys Deploy Mesh, and provision its environments.",
+        subcommands = {ReleaseCommands.class, AdminCommands.class, EnvCommands.class})
 public class Mesh {
 
     @Option(
@@ -26,6 +26,17 @@ public class Mesh {
             defaultValue = "${env:MESH_API_TOKEN}",
             scope = CommandLine.ScopeType.INHERIT)
     String token;
+
+    @Option(
+            names = "--provisioner-url",
+            description = "Provisioner URL, for 'mesh env' (env MESH_PROVISIONER_URL; default ${DEFAULT-VALUE})",
+            defaultValue = "${env:MESH_PROVISIONER_URL:-http://127.0.0.1:8085}",
+            scope = CommandLine.ScopeType.INHERIT)
+    String provisionerUrl;
+
+    MeshApi provisioner() {
+        return new MeshApi(provisionerUrl, token, "the provisioner");
+    }
 
     MeshApi api() {
         return new MeshApi(url, token);

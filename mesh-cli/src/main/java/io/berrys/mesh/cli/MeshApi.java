@@ -28,9 +28,17 @@ final class MeshApi {
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
+    private final String name;
+
     MeshApi(String baseUrl, String token) {
+        this(baseUrl, token, "the coordinator");
+    }
+
+    /** @param name what the service is called in messages: "the coordinator", "the provisioner" */
+    MeshApi(String baseUrl, String token, String name) {
         this.base = URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
         this.token = token;
+        this.name = name;
     }
 
     JsonNode get(String path) {
@@ -114,7 +122,7 @@ final class MeshApi {
             }
             return body;
         } catch (IOException e) {
-            throw new ApiException("cannot reach the coordinator at " + base + " (" + e.getMessage() + ")");
+            throw new ApiException("cannot reach " + name + " at " + base + " (" + e.getMessage() + ")");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiException("interrupted");
@@ -125,7 +133,7 @@ final class MeshApi {
         try {
             return JSON.readTree(json);
         } catch (IOException e) {
-            throw new ApiException("the coordinator answered something that is not JSON: " + e.getMessage());
+            throw new ApiException("the answer is not JSON: " + e.getMessage());
         }
     }
 

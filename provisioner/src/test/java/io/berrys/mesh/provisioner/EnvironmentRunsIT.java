@@ -47,12 +47,38 @@ class EnvironmentRunsIT {
         return view(id);
     }
 
+    record CliRun(int exit, String out, String err) {}
+
+    /** The mesh CLI against this provisioner, as a user runs it (off a terminal). */
+    static CliRun mesh(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        String[] all = new String[args.length + 2];
+        all[0] = "--provisioner-url";
+        all[1] = "http://127.0.0.1:" + io.restassured.RestAssured.port;
+        System.arraycopy(args, 0, all, 2, args.length);
+        int exit = io.berrys.mesh.cli.Mesh.commandLine()
+                .setOut(new java.io.PrintWriter(out))
+                .setErr(new java.io.PrintWriter(err))
+                .execute(all);
+        return new CliRun(exit, out.toString(), err.toString());
+    }
+
     static JsonPath view(String id) {
         return given().get("/environments/" + ENV + "/runs/" + id)
                 .then()
                 .statusCode(200)
                 .extract()
                 .jsonPath();
+    }
+
+    @Test
+    @Order(0)
+    void theCliPlansWithExitTwoWhileChangesArePending() {
+        CliRun plan = mesh("env", "plan", ENV);
+
+        assertThat(plan.exit()).as(plan.err()).isEqualTo(2);
+        assertThat(plan.out()).contains("+ vpc/main", "plan " + ENV + " succeeded: +");
     }
 
     @Test
@@ -140,15 +166,34 @@ class EnvironmentRunsIT {
                 .body("field", equalTo("id"));
     }
 
+    @Test
+    @Order(4)
+    void theCliPlansWithExitZeroOnceApplied() {
+        CliRun plan = mesh("env", "plan", ENV);
+
+        assertThat(plan.exit()).as(plan.err()).isZero();
+        assertThat(plan.out()).contains("plan " + ENV + " succeeded: +0 ~0 -0");
+    }
+
+    @Test
+    @Order(4)
+    void aDestroyOffATerminalNeedsAutoApproveAndStartsNothingWithout() {
+        CliRun destroy = mesh("env", "destroy", ENV);
+
+        assertThat(destroy.exit()).isEqualTo(2);
+        assertThat(destroy.err()).contains("needs --auto-approve", "nothing was started");
+        assertThat(mesh("env", "drift", ENV).exit()).as("nothing was deleted").isZero();
+    }
+
     /** Staging protects nothing; moto 5.2.5 has no DeleteCacheSubnetGroup, the one step it cannot do. */
     @Test
     @Order(5)
     void aDestroyDeletesWhatMotoCanAndNamesTheStepItCannot() {
-        JsonPath destroy = finished(start("destroy"));
+        CliRun destroy = mesh("env", "destroy", ENV, "--auto-approve");
 
-        assertThat(destroy.getString("state")).isEqualTo("FAILED");
-        assertThat(destroy.getString("error")).startsWith("cache-subnet-group/main:");
-        assertThat(destroy.getList("lines", String.class))
-                .contains("- deleted db-instance/primary", "- deleted eks-cluster/main", "- deleted s3-bucket/static");
+        assertThat(destroy.exit()).isEqualTo(1);
+        assertThat(destroy.out())
+                .contains("- deleted db-instance/primary", "- deleted eks-cluster/main", "- deleted s3-bucket/static")
+                .contains("failed: cache-subnet-group/main:");
     }
 }
