@@ -46,7 +46,7 @@ class MonitoringFilesTest {
                         "check",
                         "rules",
                         dir.resolve("rules/mesh.rules.yml").toString()))
-                .contains("SUCCESS: 4 rules found");
+                .contains("SUCCESS: 5 rules found");
         assertThat(run(
                         promtool,
                         "check",
