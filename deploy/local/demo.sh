@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The mesh's main job on this machine, from a fresh clone:
 #   deploy/local/demo.sh         build; start Redis, PostgreSQL, moto, a simulated Kubernetes cluster, Prometheus,
-#                                Alertmanager and every mesh service; then release the Berrys platform twice:
+#                                Alertmanager and every mesh service; provision staging's infrastructure (on moto)
+#                                through the provisioner; then release the Berrys platform twice:
 #                                one release with a migration that goes live, one that breaks in production and
 #                                is rolled back by an alert, without a human
 #   deploy/local/demo.sh up      the same set-up without the releases (bench/footprint.sh uses it)
@@ -485,7 +486,7 @@ up() {
     command -v curl >/dev/null || die "curl is not installed: apt-get install -y curl"
     trap on_interrupt INT TERM
 
-    say "1/6 Local servers: Redis (AOF), PostgreSQL, the moto server for S3 and RDS"
+    say "1/7 Local servers: Redis (AOF), PostgreSQL, the moto server for S3 and RDS"
     "$SCRIPT_DIR/servers.sh" status all >/dev/null 2>&1 || SERVERS_WERE_RUNNING=no
     "$SCRIPT_DIR/servers.sh" start all
     eval "$("$SCRIPT_DIR/servers.sh" env)"
@@ -509,7 +510,7 @@ up() {
     MESH_PROMETHEUS_URL="http://127.0.0.1:$PROMETHEUS_PORT"
     export MESH_API_TOKEN MESH_ALERT_TOKEN MESH_PROMETHEUS_URL
 
-    say "2/6 Building the mesh (the first run downloads dependencies: a few minutes)"
+    say "2/7 Building the mesh (the first run downloads dependencies: a few minutes)"
     # Taken before the build, so a file changed while it runs still counts as changed next time.
     local fingerprint
     fingerprint="$(source_fingerprint)"
@@ -524,11 +525,11 @@ up() {
         fi
     fi
 
-    say "3/6 A SIMULATED Kubernetes cluster with the platform's manifests applied, Prometheus and Alertmanager"
+    say "3/7 A SIMULATED Kubernetes cluster with the platform's manifests applied, Prometheus and Alertmanager"
     start_cluster
     start_monitoring
 
-    say "4/6 Starting the mesh services"
+    say "4/7 Starting the mesh services"
     start_services
     trap - INT TERM
 }
@@ -553,17 +554,25 @@ main() {
     abort_leftovers "$BREAKING_ENVIRONMENT"
 
     local stamp first second
+    say "5/7 The provisioner builds $ENVIRONMENT from deploy/environments/$ENVIRONMENT.yaml (the AWS APIs are the local moto server's)"
+    log "VPC, subnets, NAT, security groups -> KMS, secrets -> EKS, RDS, ElastiCache, S3, ECR; found again by their tags, no state file"
+    mesh env apply "$ENVIRONMENT" >&2 ||
+        die "the provisioning of $ENVIRONMENT failed; see the lines above and $RUN_DIR/provisioner.log"
+    mesh env plan "$ENVIRONMENT" >"$DEMO_DIR/plan-after-apply.txt" ||
+        die "a plan right after the apply is not empty: $(tail -n 5 "$DEMO_DIR/plan-after-apply.txt")"
+    log "planned again: $(tail -n 1 "$DEMO_DIR/plan-after-apply.txt")"
+
     stamp="$(date +%H%M%S)"
     first="2.4.$stamp"
     second="2.5.$stamp"
-    say "5/6 CI publishes $SERVICE $first to $ENVIRONMENT, with a database migration, and waits for it"
+    say "6/7 CI publishes $SERVICE $first to $ENVIRONMENT, with a database migration, and waits for it"
     log "backup (verified) -> migration (linted, Flyway) -> rollout (green, smoke tests, traffic steps) -> verification (Prometheus) -> decommission"
     mesh release publish --env "$ENVIRONMENT" --service "$SERVICE" --version "$first" \
         --image "registry.local/berrys/$SERVICE:$first" --database main \
         --migrations "$REPO/deploy/migrations/platform" --wait --timeout PT15M ||
         die "the first release did not succeed; see mesh release list and $RUN_DIR/*.log"
 
-    say "6/6 CI publishes $second to $BREAKING_ENVIRONMENT; it breaks there and the mesh rolls it back on its own"
+    say "7/7 CI publishes $second to $BREAKING_ENVIRONMENT; it breaks there and the mesh rolls it back on its own"
     local line release_id state=""
     line="$(mesh release publish --env "$BREAKING_ENVIRONMENT" --service "$SERVICE" --version "$second" \
         --image "registry.local/berrys/$SERVICE:$second" --database main \

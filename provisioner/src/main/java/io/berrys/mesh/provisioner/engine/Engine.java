@@ -44,11 +44,11 @@ public final class Engine {
     }
 
     public Plan plan(Scope scope, List<Resource> desired) {
-        return Planner.plan(desired, provider.observe(scope));
+        return Planner.plan(desired, observe(scope));
     }
 
     public Outcome apply(Scope scope, List<Resource> desired, boolean force, Progress progress) {
-        Map<String, Observed> observed = provider.observe(scope);
+        Map<String, Observed> observed = observe(scope);
         Plan plan = Planner.plan(desired, observed);
         if (!force && !plan.blocked().isEmpty()) {
             throw new ProtectedResourcesException(plan.blocked());
@@ -59,7 +59,7 @@ public final class Engine {
 
     /** Deletes every resource of the environment but the protected ones, unless forced. */
     public Outcome destroy(Scope scope, boolean force, Progress progress) {
-        Map<String, Observed> observed = provider.observe(scope);
+        Map<String, Observed> observed = observe(scope);
         List<Resource> kept = new ArrayList<>();
         if (!force) {
             // Keeping a protected resource keeps what it stands on too.
@@ -179,6 +179,20 @@ public final class Engine {
         List<AttributeChange> missing = Planner.diff(desired, made);
         if (!missing.isEmpty()) {
             retrying(desired.id(), () -> provider.update(scope, desired, made, missing, inventory, progress::report));
+        }
+    }
+
+    /** An observation, tried again after a throttled, failed or unanswered read: reads change nothing. */
+    private Map<String, Observed> observe(Scope scope) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return provider.observe(scope);
+            } catch (RuntimeException failure) {
+                if (!provider.transientFailure(failure) || attempt == ATTEMPTS) {
+                    throw failure;
+                }
+                pause(attempt);
+            }
         }
     }
 

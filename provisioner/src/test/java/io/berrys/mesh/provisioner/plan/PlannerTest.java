@@ -20,7 +20,7 @@ import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
-class PlannerTest {
+public class PlannerTest {
 
     static List<Resource> production() throws IOException {
         String yaml = Files.readString(Path.of("../deploy/environments/production.yaml"));
@@ -28,7 +28,7 @@ class PlannerTest {
     }
 
     /** The cloud holding exactly these resources, as an observation would report them. */
-    static Map<String, Observed> cloud(List<Resource> resources) {
+    public static Map<String, Observed> cloud(List<Resource> resources) {
         Map<String, Observed> observed = new LinkedHashMap<>();
         for (Resource r : resources) {
             observed.put(
@@ -226,7 +226,7 @@ class PlannerTest {
     }
 
     /** The planner alone over a synthetic environment: a chain of VPCs each holding a fan of subnets. */
-    static List<Resource> synthetic(int count) {
+    public static List<Resource> synthetic(int count) {
         List<Resource> resources = new ArrayList<>();
         String vpc = null;
         for (int i = 0; resources.size() < count; i++) {
