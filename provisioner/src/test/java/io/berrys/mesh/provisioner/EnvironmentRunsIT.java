@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 
+import io.berrys.mesh.events.testing.PostgresServerResource;
 import io.berrys.mesh.events.testing.RedisServerResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 /** The runs API over the staging spec on moto: plan, apply under a lease, drift with its gauge, destroy. */
 @QuarkusTest
 @QuarkusTestResource(RedisServerResource.class)
+@QuarkusTestResource(PostgresServerResource.class)
 @QuarkusTestResource(MotoEnvironmentResource.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class EnvironmentRunsIT {
@@ -164,6 +166,25 @@ class EnvironmentRunsIT {
                 .then()
                 .statusCode(404)
                 .body("field", equalTo("id"));
+    }
+
+    @Test
+    @Order(3)
+    void anEditNotAppliedYetIsAPlannedChangeButNotDrift() throws Exception {
+        java.nio.file.Path file = MotoEnvironmentResource.FOLDER.resolve(ENV + ".yaml");
+        String applied = java.nio.file.Files.readString(file);
+        java.nio.file.Files.writeString(file, applied.replace("  replicas: 1\n", "  replicas: 2\n"));
+        try {
+            JsonPath plan = finished(start("plan"));
+            assertThat(plan.getInt("pending")).isEqualTo(1);
+            assertThat(plan.getList("lines", String.class)).anyMatch(l -> l.startsWith("the spec has changed since"));
+
+            JsonPath drift = finished(start("drift"));
+            assertThat(drift.getInt("pending")).isZero();
+            assertThat(drift.getList("lines", String.class)).anyMatch(l -> l.startsWith("against the spec applied by"));
+        } finally {
+            java.nio.file.Files.writeString(file, applied);
+        }
     }
 
     @Test

@@ -17,12 +17,13 @@ public class MotoEnvironmentResource implements QuarkusTestResourceLifecycleMana
 
     public static final String ENVIRONMENT =
             "it-api-" + UUID.randomUUID().toString().substring(0, 8);
+    public static final Path FOLDER = Path.of("target/it-environments").toAbsolutePath();
 
     @Override
     public Map<String, String> start() {
         String endpoint = LocalServers.requireMoto();
         try {
-            Path folder = Files.createDirectories(Path.of("target/it-environments"));
+            Path folder = Files.createDirectories(FOLDER);
             String yaml = Files.readString(Path.of("../deploy/environments/staging.yaml"))
                     .replace("environment: staging", "environment: " + ENVIRONMENT)
                     .replace("berrys-staging", "berrys-" + ENVIRONMENT);

@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 
+import io.berrys.mesh.events.testing.PostgresServerResource;
 import io.berrys.mesh.events.testing.RedisServerResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(RedisServerResource.class)
+@QuarkusTestResource(PostgresServerResource.class)
 class SpecResourceIT {
 
     @Test

@@ -8,6 +8,9 @@ import io.berrys.mesh.provisioner.model.Blueprint;
 import io.berrys.mesh.provisioner.model.Resource;
 import io.berrys.mesh.provisioner.plan.Plan;
 import io.berrys.mesh.provisioner.provider.Scope;
+import io.berrys.mesh.provisioner.records.LeaseRecord;
+import io.berrys.mesh.provisioner.records.Records;
+import io.berrys.mesh.provisioner.records.RunRecord;
 import io.berrys.mesh.provisioner.spec.EnvironmentSpec;
 import io.berrys.mesh.provisioner.spec.EnvironmentSpec.DriftPolicy;
 import io.berrys.mesh.provisioner.spec.SpecInvalidException;
@@ -81,7 +84,7 @@ public class Runs {
         public final String environment;
         public final Action action;
         public final boolean force;
-        public final Instant startedAt = Instant.now();
+        public final Instant startedAt;
         final List<String> lines = Collections.synchronizedList(new ArrayList<>());
         volatile State state = State.RUNNING;
         volatile Instant finishedAt;
@@ -89,12 +92,57 @@ public class Runs {
         volatile int pending;
         volatile List<String> diff = List.of();
         volatile String error;
+        volatile boolean leased;
 
         Run(String environment, Action action, boolean force) {
-            this.id = "run-" + UUID.randomUUID().toString().substring(0, 12);
+            this("run-" + UUID.randomUUID().toString().substring(0, 12), environment, action, force, Instant.now());
+        }
+
+        private Run(String id, String environment, Action action, boolean force, Instant startedAt) {
+            this.id = id;
             this.environment = environment;
             this.action = action;
             this.force = force;
+            this.startedAt = startedAt;
+        }
+
+        static Run of(RunRecord record) {
+            Run run = new Run(
+                    record.id,
+                    record.environment,
+                    Action.of(record.action).orElseThrow(),
+                    record.force,
+                    record.startedAt);
+            run.state = State.valueOf(record.state);
+            run.finishedAt = record.finishedAt;
+            run.summary = record.summary;
+            run.pending = record.pending;
+            run.diff = record.diff.isEmpty() ? List.of() : List.of(record.diff.split("\n"));
+            if (!record.lines.isEmpty()) {
+                run.lines.addAll(List.of(record.lines.split("\n")));
+            }
+            run.error = record.error;
+            return run;
+        }
+
+        RunRecord record() {
+            RunRecord record = new RunRecord();
+            record.id = id;
+            record.environment = environment;
+            record.action = action.label();
+            record.force = force;
+            record.state = state.name();
+            record.startedAt = startedAt;
+            record.finishedAt = finishedAt;
+            record.summary = summary;
+            record.pending = pending;
+            record.diff = String.join("\n", diff);
+            synchronized (lines) {
+                record.lines = String.join("\n", lines);
+            }
+            record.error = error;
+            record.renewedAt = Instant.now();
+            return record;
         }
 
         void say(String line) {
@@ -146,15 +194,14 @@ public class Runs {
 
     /** Another run is changing the environment. */
     public static final class EnvironmentBusyException extends RuntimeException {
-        public final Run holder;
-
-        EnvironmentBusyException(Run holder) {
-            super("environment " + holder.environment + " is being changed by " + holder.id + " ("
-                    + holder.action.label() + ", started " + holder.startedAt
-                    + "); wait for it to end, then try again");
-            this.holder = holder;
+        EnvironmentBusyException(String environment, LeaseRecord holder) {
+            super("environment " + environment + " is being changed by " + holder.runId + " (" + holder.action
+                    + ", started " + holder.takenAt + "); wait for it to end, then try again");
         }
     }
+
+    /** A spec as read from its file: the text is what an apply records. */
+    public record Loaded(EnvironmentSpec spec, String yaml) {}
 
     private final ProvisionerConfig config;
     private final MeterRegistry registry;
@@ -163,12 +210,15 @@ public class Runs {
     private final ExecutorService steps;
     private final ExecutorService running;
     private final Engine engine;
-    private final Map<String, Run> leases = new ConcurrentHashMap<>();
+
     private final Map<String, Run> runs = Collections.synchronizedMap(new LinkedHashMap<>());
     private final Map<String, AtomicLong> drift = new ConcurrentHashMap<>();
 
-    Runs(ProvisionerConfig config, MeterRegistry registry) {
+    private final Records records;
+
+    Runs(ProvisionerConfig config, MeterRegistry registry, Records records) {
         this.config = config;
+        this.records = records;
         this.registry = registry;
         this.aws = new AwsClients(config.aws().endpoint(), config.aws().callTimeout());
         // Observing and the steps of a wave get pools of their own, so a wave that fills its pool can still look
@@ -176,7 +226,7 @@ public class Runs {
         this.observing = Executors.newFixedThreadPool(8, named("provision-observe"));
         this.steps = Executors.newFixedThreadPool(8, named("provision-step"));
         this.running = Executors.newCachedThreadPool(named("provision-run"));
-        this.engine = new Engine(new AwsProvider(aws, observing), new MemoryPendingCreates(), steps);
+        this.engine = new Engine(new AwsProvider(aws, observing), records, steps);
     }
 
     private static java.util.concurrent.ThreadFactory named(String prefix) {
@@ -197,6 +247,10 @@ public class Runs {
 
     /** Reads and checks the environment's spec: nothing reaches a cloud with a spec that breaks a rule. */
     public EnvironmentSpec spec(String environment) {
+        return load(environment).spec();
+    }
+
+    private Loaded load(String environment) {
         if (!ENVIRONMENT_NAME.matcher(environment).matches()) {
             throw new SpecInvalidException(
                     "environment",
@@ -227,12 +281,12 @@ public class Runs {
                     file.getFileName().toString(),
                     List.of(new Violation("provider", "only 'aws' is provisioned so far")));
         }
-        return spec;
+        return new Loaded(spec, yaml);
     }
 
     /** Starts a run; the spec is checked and the lease taken before this returns. */
     public Run start(String environment, Action action, boolean force) {
-        EnvironmentSpec spec = spec(environment);
+        Loaded spec = load(environment);
         Run run = new Run(environment, action, force);
         boolean writes = action == Action.APPLY || action == Action.DESTROY;
         if (writes) {
@@ -244,13 +298,14 @@ public class Runs {
     }
 
     private void lease(Run run) {
-        Run holder = leases.putIfAbsent(run.environment, run);
-        if (holder != null) {
-            throw new EnvironmentBusyException(holder);
-        }
+        records.takeLease(run.environment, run.id, run.action.label()).ifPresent(holder -> {
+            throw new EnvironmentBusyException(run.environment, holder);
+        });
+        run.leased = true;
     }
 
     private void remember(Run run) {
+        records.save(run.record());
         synchronized (runs) {
             runs.put(run.id, run);
             var oldest = runs.values().iterator();
@@ -262,11 +317,28 @@ public class Runs {
         }
     }
 
+    /** A run kept here, or else one recorded (it ran before a restart, or in another provisioner). */
     public Optional<Run> run(String environment, String id) {
-        return Optional.ofNullable(runs.get(id)).filter(r -> r.environment.equals(environment));
+        Run kept = runs.get(id);
+        if (kept == null) {
+            kept = records.run(id).map(Run::of).orElse(null);
+        }
+        return Optional.ofNullable(kept).filter(r -> r.environment.equals(environment));
     }
 
-    private void execute(Run run, EnvironmentSpec spec) {
+    /** Fingerprint of what a spec stands for: the same resources give the same fingerprint, whatever the layout. */
+    static String fingerprint(List<Resource> resources) {
+        try {
+            var digest = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] hash = digest.digest(resources.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(hash, 0, 12);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void execute(Run run, Loaded loaded) {
+        EnvironmentSpec spec = loaded.spec();
         Scope scope = new Scope(
                 spec.environment(),
                 spec.region(),
@@ -277,23 +349,44 @@ public class Runs {
         try {
             run.say(run.action.label() + " " + run.environment + ": " + desired.size() + " resources in the spec");
             switch (run.action) {
-                case PLAN -> finish(run, engine.plan(scope, desired));
+                case PLAN -> {
+                    finish(run, engine.plan(scope, desired));
+                    List<String> begun = records.pending(run.environment);
+                    if (!begun.isEmpty()) {
+                        run.say("creates begun by a run that did not end: " + String.join(", ", begun)
+                                + " (the next apply finishes them with the same idempotency tokens)");
+                    }
+                    records.applied(run.environment).ifPresent(applied -> {
+                        if (!applied.fingerprint.equals(fingerprint(desired))) {
+                            run.say("the spec has changed since the last apply (" + applied.runId + " at "
+                                    + applied.appliedAt + ")");
+                        }
+                    });
+                }
                 case DRIFT -> {
-                    Plan found = engine.plan(scope, desired);
+                    // Drift is the cloud against what was last applied, not against edits not applied yet.
+                    var applied = records.applied(run.environment);
+                    List<Resource> baseline = applied.map(
+                                    a -> Blueprint.aws(SpecReader.read("the applied spec", a.spec)))
+                            .orElse(desired);
+                    run.say(applied.map(a -> "against the spec applied by " + a.runId + " at " + a.appliedAt)
+                            .orElse("no apply recorded: against the spec file"));
+                    Plan found = engine.plan(scope, baseline);
                     gauge(run.environment).set(found.pending().size());
                     finish(run, found);
                     if (!found.pending().isEmpty() && spec.drift() == DriftPolicy.REMEDIATE) {
                         run.say("the spec's drift policy is remediate: applying");
                         lease(run);
-                        Outcome applied = engine.apply(scope, desired, false, run::say);
+                        Outcome remediated = engine.apply(scope, baseline, false, run::say);
                         gauge(run.environment)
-                                .set(engine.plan(scope, desired).pending().size());
-                        run.summary = applied.summary();
+                                .set(engine.plan(scope, baseline).pending().size());
+                        run.summary = remediated.summary();
                     }
                 }
                 case APPLY -> {
                     Outcome outcome = engine.apply(scope, desired, run.force, run::say);
                     finish(run, outcome.plan());
+                    records.applied(run.environment, fingerprint(desired), loaded.yaml(), run.id);
                     gauge(run.environment)
                             .set(engine.plan(scope, desired).pending().size());
                 }
@@ -314,10 +407,34 @@ public class Runs {
             LOG.warnf("%s of %s (%s) failed: %s", run.action.label(), run.environment, run.id, e.getMessage());
         } finally {
             run.finishedAt = Instant.now();
-            leases.remove(run.environment, run);
         }
         run.say(run.action.label() + " " + run.environment + " "
                 + run.state.name().toLowerCase(Locale.ROOT) + ": " + run.summary);
+        try {
+            records.save(run.record());
+        } catch (RuntimeException e) {
+            LOG.warnf("%s could not be recorded: %s", run.id, e.getMessage());
+        }
+        if (run.leased) {
+            records.releaseLease(run.environment, run.id);
+        }
+    }
+
+    /** Keeps the leases and runs of this provisioner's running runs alive, and fails those of stopped ones. */
+    @Scheduled(every = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void heartbeat() {
+        List<String> running;
+        synchronized (runs) {
+            running = runs.values().stream()
+                    .filter(r -> r.state == State.RUNNING)
+                    .map(r -> r.id)
+                    .toList();
+        }
+        records.renew(running);
+        int abandoned = records.failAbandonedRuns();
+        if (abandoned > 0) {
+            LOG.warnf("%d runs of a provisioner that stopped were marked failed", abandoned);
+        }
     }
 
     private static void finish(Run run, Plan plan) {
