@@ -74,6 +74,22 @@ class ApiErrorsIT {
     }
 
     @Test
+    void aParameterGivenTwiceOrEmptyIsABadRequestNotAQuietDefault() {
+        Api.asAdmin()
+                .when()
+                .get("/api/releases?page=&page=3")
+                .then()
+                .statusCode(400)
+                .body("error", equalTo("page is given 2 times; give it once"));
+        Api.asAdmin()
+                .when()
+                .get("/api/releases?size=")
+                .then()
+                .statusCode(400)
+                .body("error", equalTo("size is empty; leave it out for the default"));
+    }
+
+    @Test
     void aMethodAPathDoesNotAnswerIsRefusedWithTheOnesItDoes() {
         Api.asAdmin()
                 .when()

@@ -46,7 +46,7 @@ final class MeshProcesses implements AutoCloseable {
                 List.of("verifications", "transitions"),
                 List.of("mesh.verification"),
                 List.of("verification")),
-        PROVISIONER("provisioner", List.of(), List.of(), List.of());
+        PROVISIONER("provisioner", List.of("provisions"), List.of("mesh.provision"), List.of("provision"));
 
         final String module;
         final List<String> channels;

@@ -451,6 +451,7 @@ class SystemIT {
         knownTypes.put("mesh.rollout", "mesh.rollout.triggered");
         knownTypes.put("mesh.verification", "mesh.verification.triggered");
         knownTypes.put("mesh.decommission", "mesh.decommission.triggered");
+        knownTypes.put("mesh.provision", "mesh.provision.triggered");
 
         Map<String, List<String>> injected = new LinkedHashMap<>();
         knownTypes.forEach((stream, type) -> {

@@ -32,6 +32,25 @@ public record ApiError(String error) {
      * A query parameter that must be a whole number within bounds: its value, or null with the problem added, which
      * names the parameter and the rule.
      */
+    /**
+     * Query parameters that take one value, given more than once or given empty: the framework would quietly take
+     * the first value, or the default for an empty one, and answer a request the caller did not mean.
+     */
+    static void singleValued(jakarta.ws.rs.core.UriInfo uri, List<String> problems, String... names) {
+        var given = uri.getQueryParameters();
+        for (String name : names) {
+            List<String> values = given.get(name);
+            if (values == null) {
+                continue;
+            }
+            if (values.size() > 1) {
+                problems.add(name + " is given " + values.size() + " times; give it once");
+            } else if (values.get(0).isBlank()) {
+                problems.add(name + " is empty; leave it out for the default");
+            }
+        }
+    }
+
     static Integer wholeNumber(String name, String value, int min, int max, List<String> problems) {
         try {
             int parsed = Integer.parseInt(value.trim());

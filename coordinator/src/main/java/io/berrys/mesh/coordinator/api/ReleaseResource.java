@@ -195,8 +195,13 @@ public class ReleaseResource {
                             schema = @Schema(type = SchemaType.INTEGER, minimum = "1", maximum = MAX_PAGE_SIZE))
                     @QueryParam("size")
                     @DefaultValue("20")
-                    String size) {
+                    String size,
+            @jakarta.ws.rs.core.Context jakarta.ws.rs.core.UriInfo uri) {
         List<String> problems = new ArrayList<>();
+        ApiError.singleValued(uri, problems, "environment", "service", "state", "page", "size");
+        if (!problems.isEmpty()) {
+            return Uni.createFrom().item(ApiError.response(Response.Status.BAD_REQUEST, String.join("; ", problems)));
+        }
         Integer pageNumber = ApiError.wholeNumber("page", page, 0, Integer.parseInt(MAX_PAGE), problems);
         Integer pageSize = ApiError.wholeNumber("size", size, 1, Integer.parseInt(MAX_PAGE_SIZE), problems);
         if (!problems.isEmpty()) {

@@ -11,6 +11,7 @@ import io.berrys.mesh.events.catalog.BackupTriggered;
 import io.berrys.mesh.events.catalog.DecommissionTriggered;
 import io.berrys.mesh.events.catalog.MaintenanceAnnounced;
 import io.berrys.mesh.events.catalog.MigrationTriggered;
+import io.berrys.mesh.events.catalog.ProvisionTriggered;
 import io.berrys.mesh.events.catalog.ReleasePublished;
 import io.berrys.mesh.events.catalog.Result;
 import io.berrys.mesh.events.catalog.RollbackTriggered;
@@ -32,6 +33,8 @@ final class StageCommands {
         String database =
                 request.databases().isEmpty() ? null : request.databases().get(0);
         Object payload = switch (stage.task()) {
+            // An apply of the environment's spec: nothing to do when the infrastructure already matches it.
+            case PROVISION -> new ProvisionTriggered(request.environment(), "apply", null);
             case BACKUP -> new BackupTriggered(request.environment(), request.service(), database, backupVerify);
             case MIGRATION ->
                 new MigrationTriggered(request.environment(), request.service(), database, request.migrations());

@@ -16,7 +16,7 @@ import java.util.TreeMap;
 public class Pipelines {
 
     private static final List<Task> PIPELINE_TASKS =
-            List.of(Task.BACKUP, Task.MIGRATION, Task.ROLLOUT, Task.VERIFICATION, Task.DECOMMISSION);
+            List.of(Task.PROVISION, Task.BACKUP, Task.MIGRATION, Task.ROLLOUT, Task.VERIFICATION, Task.DECOMMISSION);
 
     private final Map<String, Pipeline> byEnvironment;
     private final Map<String, String> backupVerify = new TreeMap<>();
@@ -46,7 +46,12 @@ public class Pipelines {
                 Task task = Task.fromId(stage.trim())
                         .filter(PIPELINE_TASKS::contains)
                         .orElseThrow(() -> new IllegalArgumentException("pipeline " + environment + ": stage '" + stage
-                                + "' is not one of backup, migration, rollout, verification, decommission"));
+                                + "' is not one of provision, backup, migration, rollout, verification, decommission"));
+                // The infrastructure is made before anything runs on it.
+                if (task == Task.PROVISION && !stages.isEmpty()) {
+                    throw new IllegalArgumentException(
+                            "pipeline " + environment + ": provision can only be the first stage");
+                }
                 stages.add(task);
             }
             StageTimeouts defaults = new StageTimeouts(

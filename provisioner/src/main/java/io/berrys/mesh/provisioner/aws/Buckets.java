@@ -54,8 +54,13 @@ final class Buckets extends Handler {
         for (Bucket bucket : aws.s3(scope.region()).listBuckets().buckets()) {
             String name = bucket.name();
             Map<String, String> tags;
+            String region;
             try {
-                tags = aws.s3(scope.region()).getBucketTagging(r -> r.bucket(name)).tagSet().stream()
+                // Each bucket is read in its own region: another region's endpoint answers with a redirect.
+                region = bucket.bucketRegion() != null && !bucket.bucketRegion().isEmpty()
+                        ? bucket.bucketRegion()
+                        : region(scope, name);
+                tags = aws.s3(region).getBucketTagging(r -> r.bucket(name)).tagSet().stream()
                         .collect(Collectors.toMap(Tag::key, Tag::value, (a, b) -> b));
             } catch (AwsServiceException e) {
                 if (Ec2Support.gone(e)) {
@@ -66,13 +71,21 @@ final class Buckets extends Handler {
             if (!scope.environment().equals(tags.get(io.berrys.mesh.provisioner.provider.Tags.ENVIRONMENT))) {
                 continue;
             }
-            String region = region(scope, name);
-            Found.of(scope, tags, name, describe(name, region), Map.of("arn", "arn:aws:s3:::" + name))
+            Described described = describe(name, region);
+            Found.of(scope, tags, name, described, outputs(name, described.keyArn()))
                     .ifPresent(found::add);
         }
         return found;
     }
 
+    /** The bucket's ARN, and its KMS key's ARN for a replication rule that copies into it. */
+    private static Map<String, String> outputs(String name, String keyArn) {
+        return keyArn.isEmpty()
+                ? Map.of("arn", "arn:aws:s3:::" + name)
+                : Map.of("arn", "arn:aws:s3:::" + name, "kmsKey", keyArn);
+    }
+
+    /** GetBucketLocation answers for a bucket of any region from any region's endpoint. */
     private String region(Scope scope, String name) {
         String constraint =
                 aws.s3(scope.region()).getBucketLocation(r -> r.bucket(name)).locationConstraintAsString();
@@ -149,12 +162,21 @@ final class Buckets extends Handler {
         String name = desired.text("name");
         String region = desired.text("region");
         S3Client s3 = aws.s3(region);
-        s3.createBucket(r -> {
-            r.bucket(name);
-            if (!region.equals("us-east-1")) {
-                r.createBucketConfiguration(c -> c.locationConstraint(region));
+        try {
+            s3.createBucket(r -> {
+                r.bucket(name);
+                if (!region.equals("us-east-1")) {
+                    r.createBucketConfiguration(c -> c.locationConstraint(region));
+                }
+            });
+        } catch (AwsServiceException e) {
+            // Made by an earlier try whose answer was lost before the bucket was tagged: finish it.
+            String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
+            if (!"BucketAlreadyOwnedByYou".equals(code)) {
+                throw e;
             }
-        });
+            progress.report(desired.id() + ": " + name + " was made by an earlier try; tagging and configuring it");
+        }
         // Tagged first: from here on an interrupted apply finds this bucket and finishes it rather than making one.
         s3.putBucketTagging(r -> r.bucket(name)
                 .tagging(t -> t.tagSet(tagList(
@@ -167,7 +189,8 @@ final class Buckets extends Handler {
         for (String attribute : List.of("versioning", "expireDays", "kmsKey", "replicateTo")) {
             configure(s3, desired, attribute, names);
         }
-        return new Created(name, Map.of("arn", "arn:aws:s3:::" + name));
+        String key = desired.text("kmsKey");
+        return new Created(name, outputs(name, key.isEmpty() ? "" : names.physical(key)));
     }
 
     private void configure(S3Client s3, Resource desired, String attribute, Names names) {
@@ -216,15 +239,36 @@ final class Buckets extends Handler {
                 } else {
                     s3.putBucketReplication(r -> r.bucket(name)
                             .replicationConfiguration(c -> c.role(desired.text("replicationRole"))
-                                    .rules(rule -> rule.id(REPLICATION_RULE)
-                                            .status(ReplicationRuleStatus.ENABLED)
-                                            .priority(1)
-                                            .filter(f -> f.prefix(""))
-                                            .deleteMarkerReplication(d -> d.status("Enabled"))
-                                            .destination(d -> d.bucket("arn:aws:s3:::" + names.physical(target))))));
+                                    .rules(rule -> {
+                                        rule.id(REPLICATION_RULE)
+                                                .status(ReplicationRuleStatus.ENABLED)
+                                                .priority(1)
+                                                .filter(f -> f.prefix(""))
+                                                .deleteMarkerReplication(d -> d.status("Enabled"));
+                                        // S3 skips KMS-encrypted objects unless the rule names them and the key
+                                        // to encrypt the copies with.
+                                        String replicaKey = replicaKey(names, target);
+                                        if (replicaKey != null) {
+                                            rule.sourceSelectionCriteria(criteria ->
+                                                            criteria.sseKmsEncryptedObjects(o -> o.status("Enabled")))
+                                                    .destination(d -> d.bucket("arn:aws:s3:::" + names.physical(target))
+                                                            .encryptionConfiguration(
+                                                                    e -> e.replicaKmsKeyID(replicaKey)));
+                                        } else {
+                                            rule.destination(d -> d.bucket("arn:aws:s3:::" + names.physical(target)));
+                                        }
+                                    })));
                 }
             }
             default -> throw new IllegalStateException("s3-bucket cannot change " + attribute + " in place");
+        }
+    }
+
+    private static String replicaKey(Names names, String target) {
+        try {
+            return names.output(target, "kmsKey");
+        } catch (IllegalStateException noKey) {
+            return null;
         }
     }
 

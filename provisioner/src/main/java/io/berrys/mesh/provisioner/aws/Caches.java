@@ -351,6 +351,17 @@ final class Caches {
                                     .securityGroupIds(desired.list("securityGroups").stream()
                                             .map(names::physical)
                                             .toList()));
+                // The token secret was replaced: rotate to the new token.
+                case "authSecret" -> {
+                    String token = Secrets.read(aws, scope, names, desired.text("authSecret"));
+                    cache(scope)
+                            .modifyReplicationGroup(r -> r.replicationGroupId(id)
+                                    .applyImmediately(true)
+                                    .authToken(token)
+                                    .authTokenUpdateStrategy(
+                                            software.amazon.awssdk.services.elasticache.model
+                                                    .AuthTokenUpdateStrategyType.ROTATE));
+                }
                 case "replicas" -> {
                     int want = (int) desired.number("replicas");
                     long have = ((Number) actual.attributes().get("replicas")).longValue();

@@ -343,6 +343,11 @@ final class Databases {
                             quiet);
                 case "deletionProtection" ->
                     modify(scope, identifier, r -> r.deletionProtection(desired.flag("deletionProtection")), quiet);
+                // The password secret was replaced: the instance takes the new password.
+                case "passwordSecret" -> {
+                    String password = Secrets.read(aws, scope, names, desired.text("passwordSecret"));
+                    modify(scope, identifier, r -> r.masterUserPassword(password), quiet);
+                }
                 case "securityGroups" ->
                     modify(
                             scope,

@@ -52,13 +52,17 @@ final class Keys extends Handler {
                 }
             }
             for (KeyListEntry entry : kms.listKeysPaginator(r -> {}).keys()) {
+                // Tags first: other keys of the account (asymmetric, HMAC, imported) refuse a rotation read.
+                Map<String, String> tags = kms.listResourceTags(r -> r.keyId(entry.keyId())).tags().stream()
+                        .collect(Collectors.toMap(Tag::tagKey, Tag::tagValue, (a, b) -> b));
+                if (!scope.environment().equals(tags.get(io.berrys.mesh.provisioner.provider.Tags.ENVIRONMENT))) {
+                    continue;
+                }
                 KeyMetadata key = kms.describeKey(r -> r.keyId(entry.keyId())).keyMetadata();
                 if (key.keyState() == KeyState.PENDING_DELETION
                         || key.keyState() == KeyState.PENDING_REPLICA_DELETION) {
                     continue;
                 }
-                Map<String, String> tags = kms.listResourceTags(r -> r.keyId(entry.keyId())).tags().stream()
-                        .collect(Collectors.toMap(Tag::tagKey, Tag::tagValue, (a, b) -> b));
                 boolean rotation = Boolean.TRUE.equals(
                         kms.getKeyRotationStatus(r -> r.keyId(entry.keyId())).keyRotationEnabled());
                 Described described = new Described(key, region, aliases.getOrDefault(key.keyId(), ""), rotation);

@@ -148,6 +148,12 @@ final class Secrets extends Handler {
                 secrets(scope)
                         .updateSecret(
                                 r -> r.secretId(actual.physicalId()).kmsKeyId(names.physical(desired.text("kmsKey"))));
+            // What the URL is built from was replaced (a new database or cache): build it again.
+            case "from" -> {
+                String value = value(scope, desired, names);
+                secrets(scope)
+                        .putSecretValue(r -> r.secretId(actual.physicalId()).secretString(value));
+            }
             default -> super.change(scope, desired, actual, change, names);
         }
     }

@@ -27,8 +27,19 @@ final class Waiter {
         long pause = 500;
         String last = "";
         while (true) {
-            String now = state.get();
-            if (now == null ? done.contains(null) : done.contains(now)) {
+            String now;
+            try {
+                now = state.get();
+            } catch (RuntimeException e) {
+                if (!passing(e) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                progress.report("waiting for " + what + ": the status read failed (" + e.getMessage() + "), retrying");
+                sleep(pause);
+                pause = Math.min(pause * 2, 10_000);
+                continue;
+            }
+            if (now == null ? done.stream().anyMatch(java.util.Objects::isNull) : done.contains(now)) {
                 return;
             }
             if (now != null && failed.contains(now)) {
@@ -44,13 +55,25 @@ final class Waiter {
                 progress.report("waiting for " + what + ": " + shown + ", " + waited + " s");
                 last = shown;
             }
-            try {
-                Thread.sleep(pause);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for " + what, e);
-            }
+            sleep(pause);
             pause = Math.min(pause * 2, 10_000);
+        }
+    }
+
+    /** Throttling, a 5xx or no answer at all: a status read worth trying again. */
+    static boolean passing(RuntimeException e) {
+        if (e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException service) {
+            return service.statusCode() >= 500 || service.statusCode() == 429 || service.isThrottlingException();
+        }
+        return e instanceof software.amazon.awssdk.core.exception.SdkClientException;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting", e);
         }
     }
 }

@@ -62,7 +62,9 @@ public class Records implements PendingCreates {
         if (taken == 1) {
             return Optional.empty();
         }
-        return Optional.of(await(() -> LeaseRecord.<LeaseRecord>findById(environment)));
+        LeaseRecord holder = await(() -> LeaseRecord.<LeaseRecord>findById(environment));
+        // Released between the two statements: free now.
+        return holder == null ? takeLease(environment, runId, action) : Optional.of(holder);
     }
 
     public void releaseLease(String environment, String runId) {

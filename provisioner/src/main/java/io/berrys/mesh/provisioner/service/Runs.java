@@ -345,8 +345,8 @@ public class Runs {
                 spec.drRegion() == null || spec.drRegion().isBlank()
                         ? List.of(spec.region())
                         : List.of(spec.region(), spec.drRegion()));
-        List<Resource> desired = Blueprint.aws(spec);
         try {
+            List<Resource> desired = Blueprint.aws(spec);
             run.say(run.action.label() + " " + run.environment + ": " + desired.size() + " resources in the spec");
             switch (run.action) {
                 case PLAN -> {
@@ -400,11 +400,13 @@ public class Runs {
                 }
             }
             run.state = State.SUCCEEDED;
-        } catch (RuntimeException e) {
-            run.error = e.getMessage();
-            run.say("failed: " + e.getMessage());
+        } catch (Throwable e) {
+            // Anything at all: a run that stays RUNNING would hold its lease, renewed, until a restart.
+            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            run.error = message;
+            run.say("failed: " + message);
             run.state = State.FAILED;
-            LOG.warnf("%s of %s (%s) failed: %s", run.action.label(), run.environment, run.id, e.getMessage());
+            LOG.warnf("%s of %s (%s) failed: %s", run.action.label(), run.environment, run.id, message);
         } finally {
             run.finishedAt = Instant.now();
         }
@@ -414,9 +416,10 @@ public class Runs {
             records.save(run.record());
         } catch (RuntimeException e) {
             LOG.warnf("%s could not be recorded: %s", run.id, e.getMessage());
-        }
-        if (run.leased) {
-            records.releaseLease(run.environment, run.id);
+        } finally {
+            if (run.leased) {
+                records.releaseLease(run.environment, run.id);
+            }
         }
     }
 
