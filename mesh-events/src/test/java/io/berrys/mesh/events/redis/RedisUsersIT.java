@@ -55,7 +55,13 @@ class RedisUsersIT {
         producers.put(Streams.COMMANDS, Set.of("monitor-service", "release-publisher"));
         producers.put(
                 Streams.TRANSITIONS,
-                Set.of("coordinator", "rollout-service", "migration-service", "backup-service", "monitor-service"));
+                Set.of(
+                        "coordinator",
+                        "rollout-service",
+                        "migration-service",
+                        "backup-service",
+                        "monitor-service",
+                        "provisioner"));
         for (Task task : Task.values()) {
             producers.put(task.commandStream(), Set.of("coordinator"));
         }
