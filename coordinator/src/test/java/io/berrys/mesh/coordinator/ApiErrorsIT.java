@@ -87,6 +87,11 @@ class ApiErrorsIT {
                 .then()
                 .statusCode(400)
                 .body("error", equalTo("size is empty; leave it out for the default"));
+        Api.asAdmin()
+                .when()
+                .get("/api/releases?environment=&service=&page=0&size=1")
+                .then()
+                .statusCode(200);
     }
 
     @Test

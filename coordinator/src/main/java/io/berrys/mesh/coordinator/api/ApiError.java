@@ -33,19 +33,25 @@ public record ApiError(String error) {
      * names the parameter and the rule.
      */
     /**
-     * Query parameters that take one value, given more than once or given empty: the framework would quietly take
-     * the first value, or the default for an empty one, and answer a request the caller did not mean.
+     * Query parameters that take one value, given more than once: the framework would quietly take the first and
+     * answer a request the caller did not mean.
      */
     static void singleValued(jakarta.ws.rs.core.UriInfo uri, List<String> problems, String... names) {
         var given = uri.getQueryParameters();
         for (String name : names) {
             List<String> values = given.get(name);
-            if (values == null) {
-                continue;
-            }
-            if (values.size() > 1) {
+            if (values != null && values.size() > 1) {
                 problems.add(name + " is given " + values.size() + " times; give it once");
-            } else if (values.get(0).isBlank()) {
+            }
+        }
+    }
+
+    /** Number parameters given empty: the framework would quietly use their default. */
+    static void notEmpty(jakarta.ws.rs.core.UriInfo uri, List<String> problems, String... names) {
+        var given = uri.getQueryParameters();
+        for (String name : names) {
+            List<String> values = given.get(name);
+            if (values != null && values.size() == 1 && values.get(0).isBlank()) {
                 problems.add(name + " is empty; leave it out for the default");
             }
         }

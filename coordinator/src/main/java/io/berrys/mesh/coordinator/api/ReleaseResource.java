@@ -199,6 +199,7 @@ public class ReleaseResource {
             @jakarta.ws.rs.core.Context jakarta.ws.rs.core.UriInfo uri) {
         List<String> problems = new ArrayList<>();
         ApiError.singleValued(uri, problems, "environment", "service", "state", "page", "size");
+        ApiError.notEmpty(uri, problems, "page", "size");
         if (!problems.isEmpty()) {
             return Uni.createFrom().item(ApiError.response(Response.Status.BAD_REQUEST, String.join("; ", problems)));
         }
