@@ -6,7 +6,6 @@ import io.berrys.mesh.events.testing.LocalServers;
 import io.berrys.mesh.provisioner.aws.AwsClients;
 import io.berrys.mesh.provisioner.aws.AwsProvider;
 import io.berrys.mesh.provisioner.engine.Engine;
-import io.berrys.mesh.provisioner.engine.PendingCreates;
 import io.berrys.mesh.provisioner.model.Blueprint;
 import io.berrys.mesh.provisioner.model.Observed;
 import io.berrys.mesh.provisioner.model.Resource;
@@ -26,7 +25,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
@@ -40,25 +38,6 @@ import org.junit.jupiter.api.Test;
 class ProvisionBenchmark {
 
     static final int RUNS = Integer.getInteger("bench.runs", 5);
-
-    static final class Markers implements PendingCreates {
-        final Map<String, String> tokens = new ConcurrentHashMap<>();
-
-        @Override
-        public Optional<String> token(String environment, String id) {
-            return Optional.ofNullable(tokens.get(environment + "|" + id));
-        }
-
-        @Override
-        public void begin(String environment, String id, String kind, String token) {
-            tokens.put(environment + "|" + id, token);
-        }
-
-        @Override
-        public void done(String environment, String id) {
-            tokens.remove(environment + "|" + id);
-        }
-    }
 
     static double millis(Runnable work) {
         long started = System.nanoTime();
@@ -95,7 +74,8 @@ class ProvisionBenchmark {
         ExecutorService observing = Executors.newFixedThreadPool(8);
         ExecutorService steps = Executors.newFixedThreadPool(8);
         try (AwsClients aws = new AwsClients(Optional.of(URI.create(endpoint)), Duration.ofSeconds(30))) {
-            Engine engine = new Engine(new AwsProvider(aws, observing), new Markers(), steps);
+            Engine engine = new Engine(
+                    new AwsProvider(aws, observing), new io.berrys.mesh.provisioner.aws.MemoryMarkers(), steps);
             String environment = "bench-" + UUID.randomUUID().toString().substring(0, 8);
             String prefix = "berrys-" + environment;
             String yaml = Files.readString(Path.of("../deploy/environments/production.yaml"))

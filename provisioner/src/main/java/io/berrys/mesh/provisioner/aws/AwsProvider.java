@@ -115,11 +115,7 @@ public final class AwsProvider implements Provider {
 
     @Override
     public boolean transientFailure(RuntimeException failure) {
-        if (failure instanceof software.amazon.awssdk.awscore.exception.AwsServiceException service) {
-            return service.statusCode() >= 500 || service.statusCode() == 429 || service.isThrottlingException();
-        }
-        // No answer at all: the connection dropped or timed out.
-        return failure instanceof software.amazon.awssdk.core.exception.SdkClientException;
+        return Waiter.passing(failure);
     }
 
     private ResourceHandler handler(Kind kind) {

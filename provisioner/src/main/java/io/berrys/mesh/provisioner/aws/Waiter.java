@@ -60,7 +60,10 @@ final class Waiter {
         }
     }
 
-    /** Throttling, a 5xx or no answer at all: a status read worth trying again. */
+    /**
+     * Throttling, a 5xx or no answer at all (the connection dropped or timed out): a call worth trying again, for
+     * a status read here and for the engine's retries ({@link AwsProvider#transientFailure}).
+     */
     static boolean passing(RuntimeException e) {
         if (e instanceof software.amazon.awssdk.awscore.exception.AwsServiceException service) {
             return service.statusCode() >= 500 || service.statusCode() == 429 || service.isThrottlingException();

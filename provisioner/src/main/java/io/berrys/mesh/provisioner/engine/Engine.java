@@ -124,15 +124,13 @@ public final class Engine {
             run(wave, change -> {
                 if (change.action() == Action.UPDATE) {
                     progress.report("~ updating " + change.id() + ": " + change.attributes());
-                    retrying(
-                            change.id(),
-                            () -> provider.update(
-                                    scope,
-                                    change.desired(),
-                                    change.observed(),
-                                    change.attributes(),
-                                    inventory,
-                                    progress::report));
+                    retrying(() -> provider.update(
+                            scope,
+                            change.desired(),
+                            change.observed(),
+                            change.attributes(),
+                            inventory,
+                            progress::report));
                     progress.report("~ updated " + change.id());
                 } else {
                     progress.report("+ creating " + change.id());
@@ -178,42 +176,31 @@ public final class Engine {
         inventory.put(desired.id(), made.physicalId(), made.outputs());
         List<AttributeChange> missing = Planner.diff(desired, made);
         if (!missing.isEmpty()) {
-            retrying(desired.id(), () -> provider.update(scope, desired, made, missing, inventory, progress::report));
+            retrying(() -> provider.update(scope, desired, made, missing, inventory, progress::report));
         }
     }
 
     /** An observation, tried again after a throttled, failed or unanswered read: reads change nothing. */
     private Map<String, Observed> observe(Scope scope) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return provider.observe(scope);
-            } catch (RuntimeException failure) {
-                if (!provider.transientFailure(failure) || attempt == ATTEMPTS) {
-                    throw failure;
-                }
-                pause(attempt);
-            }
-        }
+        return retried(() -> provider.observe(scope));
     }
 
     private Optional<Observed> retryingLookup(Scope scope, Resource desired) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return provider.find(scope, desired.kind(), desired.id());
-            } catch (RuntimeException failure) {
-                if (!provider.transientFailure(failure) || attempt == ATTEMPTS) {
-                    throw failure;
-                }
-                pause(attempt);
-            }
-        }
+        return retried(() -> provider.find(scope, desired.kind(), desired.id()));
     }
 
-    private void retrying(String id, Runnable call) {
+    private void retrying(Runnable call) {
+        retried(() -> {
+            call.run();
+            return null;
+        });
+    }
+
+    /** A call that is safe to repeat, tried again after a transient failure, up to {@link #ATTEMPTS} times. */
+    private <T> T retried(java.util.function.Supplier<T> call) {
         for (int attempt = 1; ; attempt++) {
             try {
-                call.run();
-                return;
+                return call.get();
             } catch (RuntimeException failure) {
                 if (!provider.transientFailure(failure) || attempt == ATTEMPTS) {
                     throw failure;

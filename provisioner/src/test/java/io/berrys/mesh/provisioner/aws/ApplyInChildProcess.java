@@ -19,7 +19,7 @@ public final class ApplyInChildProcess {
         ExecutorService observing = Executors.newFixedThreadPool(4);
         ExecutorService steps = Executors.newFixedThreadPool(4);
         try (AwsClients aws = new AwsClients(Optional.of(URI.create(args[0])), Duration.ofSeconds(30))) {
-            Engine engine = new Engine(new AwsProvider(aws, observing), new NetworkOnMotoIT.MemoryMarkers(), steps);
+            Engine engine = new Engine(new AwsProvider(aws, observing), new MemoryMarkers(), steps);
             Scope scope = new Scope(args[1], "us-east-1", List.of("us-east-1", "us-west-2"));
             engine.apply(scope, FaultsOnMotoIT.network(args[1]), false, line -> {
                 System.out.println(line);

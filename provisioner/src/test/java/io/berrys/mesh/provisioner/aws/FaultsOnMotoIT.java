@@ -56,7 +56,7 @@ class FaultsOnMotoIT {
         aws = new AwsClients(Optional.of(proxy.endpoint()), Duration.ofSeconds(30));
         observing = Executors.newFixedThreadPool(8);
         steps = Executors.newFixedThreadPool(8);
-        engine = new Engine(new AwsProvider(aws, observing), new NetworkOnMotoIT.MemoryMarkers(), steps);
+        engine = new Engine(new AwsProvider(aws, observing), new MemoryMarkers(), steps);
     }
 
     @AfterAll

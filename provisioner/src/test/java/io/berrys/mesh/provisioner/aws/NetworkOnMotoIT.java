@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.berrys.mesh.events.testing.LocalServers;
 import io.berrys.mesh.provisioner.engine.Engine;
-import io.berrys.mesh.provisioner.engine.PendingCreates;
 import io.berrys.mesh.provisioner.model.Blueprint;
 import io.berrys.mesh.provisioner.model.Kind;
 import io.berrys.mesh.provisioner.model.Resource;
@@ -20,11 +19,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
@@ -50,26 +47,6 @@ class NetworkOnMotoIT {
     static Scope scope;
     static List<Resource> desired;
     static final List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    /** Markers kept in memory: this test is about the provider, not the records. */
-    static final class MemoryMarkers implements PendingCreates {
-        final Map<String, String> tokens = new ConcurrentHashMap<>();
-
-        @Override
-        public Optional<String> token(String environment, String id) {
-            return Optional.ofNullable(tokens.get(environment + "|" + id));
-        }
-
-        @Override
-        public void begin(String environment, String id, String kind, String token) {
-            tokens.put(environment + "|" + id, token);
-        }
-
-        @Override
-        public void done(String environment, String id) {
-            tokens.remove(environment + "|" + id);
-        }
-    }
 
     static final MemoryMarkers markers = new MemoryMarkers();
 

@@ -51,7 +51,7 @@ class ProductionOnMotoIT {
     static Scope scope;
     static String prefix;
     static List<Resource> desired;
-    static final NetworkOnMotoIT.MemoryMarkers markers = new NetworkOnMotoIT.MemoryMarkers();
+    static final MemoryMarkers markers = new MemoryMarkers();
     static final List<String> progress = new CopyOnWriteArrayList<>();
 
     @BeforeAll
