@@ -40,6 +40,9 @@ Environment:
   MESH_PG_USER       application role (default mesh)
   MESH_PG_PASSWORD   its password (default mesh)
   MESH_PG_DB         application database (default mesh)
+  MESH_PROVISIONER_PG_USER  the role the provisioner's local provider creates environments' roles and databases
+                     as: CREATEROLE and CREATEDB, no superuser (default mesh_provisioner)
+  MESH_PROVISIONER_PG_PASSWORD  its password (default mesh_provisioner)
   MESH_PG_BIN        directory with initdb/pg_ctl/psql (default: newest /usr/lib/postgresql/*/bin)
 EOF
 }
@@ -59,6 +62,8 @@ _PG_PASSWORD_GIVEN="${MESH_PG_PASSWORD+x}"
 MESH_PG_USER="${MESH_PG_USER:-mesh}"
 MESH_PG_PASSWORD="${MESH_PG_PASSWORD:-mesh}"
 MESH_PG_DB="${MESH_PG_DB:-mesh}"
+MESH_PROVISIONER_PG_USER="${MESH_PROVISIONER_PG_USER:-mesh_provisioner}"
+MESH_PROVISIONER_PG_PASSWORD="${MESH_PROVISIONER_PG_PASSWORD:-mesh_provisioner}"
 EXT_REDIS_URL="${MESH_REDIS_URL:-}"
 EXT_PG_URL="${MESH_PG_URL:-}"
 
@@ -526,7 +531,8 @@ pg_ensure_role_db() {
     local out
     if ! out=$(as_pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 \
         -h "$(pg_socket_dir)" -p "$MESH_PG_PORT" -U "$PG_SUPERUSER" -d postgres \
-        -v app_user="$MESH_PG_USER" -v app_pw="$MESH_PG_PASSWORD" -v app_db="$MESH_PG_DB" 2>&1 <<'SQL'
+        -v app_user="$MESH_PG_USER" -v app_pw="$MESH_PG_PASSWORD" -v app_db="$MESH_PG_DB" \
+        -v prov_user="$MESH_PROVISIONER_PG_USER" -v prov_pw="$MESH_PROVISIONER_PG_PASSWORD" 2>&1 <<'SQL'
 SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'app_user') AS create_role \gset
 \if :create_role
 CREATE ROLE :"app_user" LOGIN CREATEDB PASSWORD :'app_pw';
@@ -536,6 +542,12 @@ ALTER ROLE :"app_user" LOGIN CREATEDB PASSWORD :'app_pw';
 SELECT NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'app_db') AS create_db \gset
 \if :create_db
 CREATE DATABASE :"app_db" OWNER :"app_user";
+\endif
+SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'prov_user') AS create_prov \gset
+\if :create_prov
+CREATE ROLE :"prov_user" LOGIN CREATEROLE CREATEDB PASSWORD :'prov_pw';
+\else
+ALTER ROLE :"prov_user" LOGIN CREATEROLE CREATEDB NOSUPERUSER PASSWORD :'prov_pw';
 \endif
 SQL
     ); then
@@ -803,6 +815,10 @@ print_env() {
             printf 'export MESH_PG_DB=%q\n' "$database"
             printf 'export MESH_PG_USER=%q\n' "$user"
             printf 'export MESH_PG_PASSWORD=%q\n' "$pw"
+            if ! pg_is_external; then
+                printf 'export MESH_PROVISIONER_PG_USER=%q\n' "$MESH_PROVISIONER_PG_USER"
+                printf 'export MESH_PROVISIONER_PG_PASSWORD=%q\n' "$MESH_PROVISIONER_PG_PASSWORD"
+            fi
             ;;
         moto)
             local endpoint=$EXT_AWS_ENDPOINT port

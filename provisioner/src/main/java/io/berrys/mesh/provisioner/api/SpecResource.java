@@ -40,7 +40,7 @@ public class SpecResource {
     public Response check(String yaml) {
         try {
             EnvironmentSpec spec = SpecReader.read("the spec", yaml);
-            List<Resource> resources = Blueprint.aws(spec);
+            List<Resource> resources = Blueprint.of(spec);
             Plan plan = Planner.plan(resources, Map.of());
             List<Planned> planned = plan.changes().stream()
                     .map((Change c) -> new Planned(c.id(), c.kind().label(), c.protect(), c.level()))

@@ -5,6 +5,7 @@ import io.berrys.mesh.provisioner.model.Observed;
 import io.berrys.mesh.provisioner.model.Resource;
 import io.berrys.mesh.provisioner.plan.AttributeChange;
 import io.berrys.mesh.provisioner.provider.Created;
+import io.berrys.mesh.provisioner.provider.Found;
 import io.berrys.mesh.provisioner.provider.Names;
 import io.berrys.mesh.provisioner.provider.Progress;
 import io.berrys.mesh.provisioner.provider.Scope;

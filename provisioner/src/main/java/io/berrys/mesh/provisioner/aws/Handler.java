@@ -5,6 +5,7 @@ import io.berrys.mesh.provisioner.model.Resource;
 import io.berrys.mesh.provisioner.plan.AttributeChange;
 import io.berrys.mesh.provisioner.provider.Names;
 import io.berrys.mesh.provisioner.provider.Progress;
+import io.berrys.mesh.provisioner.provider.ResourceHandler;
 import io.berrys.mesh.provisioner.provider.Scope;
 import io.berrys.mesh.provisioner.provider.Tags;
 import java.util.List;

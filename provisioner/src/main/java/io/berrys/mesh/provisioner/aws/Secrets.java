@@ -5,12 +5,11 @@ import io.berrys.mesh.provisioner.model.Observed;
 import io.berrys.mesh.provisioner.model.Resource;
 import io.berrys.mesh.provisioner.plan.AttributeChange;
 import io.berrys.mesh.provisioner.provider.Created;
+import io.berrys.mesh.provisioner.provider.Found;
 import io.berrys.mesh.provisioner.provider.Names;
 import io.berrys.mesh.provisioner.provider.Progress;
 import io.berrys.mesh.provisioner.provider.Scope;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
+import io.berrys.mesh.provisioner.provider.SecretValues;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,9 +25,6 @@ import software.amazon.awssdk.services.secretsmanager.model.Tag;
  * a plan (it is create-only), so drift checks never touch it. The physical id is the secret's ARN.
  */
 final class Secrets extends Handler {
-
-    private static final String ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     Secrets(AwsClients aws) {
         super(aws);
@@ -87,32 +83,24 @@ final class Secrets extends Handler {
     private String value(Scope scope, Resource desired, Names names) {
         String kind = desired.text("value");
         return switch (kind) {
-            case "password" -> random(32);
-            case "token" -> random(64);
+            case "password" -> SecretValues.random(32);
+            case "token" -> SecretValues.random(64);
             case "database-url" -> {
-                String db = source(desired, Kind.DB_INSTANCE);
-                yield "postgresql://" + encode(names.output(db, "masterUser")) + ":"
-                        + encode(read(scope, names, source(desired, Kind.SECRET))) + "@"
+                String db = SecretValues.source(desired, Kind.DB_INSTANCE);
+                yield "postgresql://" + SecretValues.urlPart(names.output(db, "masterUser")) + ":"
+                        + SecretValues.urlPart(read(scope, names, SecretValues.source(desired, Kind.SECRET))) + "@"
                         + names.output(db, "endpoint") + ":" + names.output(db, "port") + "/"
                         + names.output(db, "dbName");
             }
             case "redis-url" -> {
-                String cache = source(desired, Kind.CACHE_REPLICATION_GROUP);
+                String cache = SecretValues.source(desired, Kind.CACHE_REPLICATION_GROUP);
                 String scheme = "true".equals(names.output(cache, "tls")) ? "rediss" : "redis";
-                yield scheme + "://:" + encode(read(scope, names, source(desired, Kind.SECRET))) + "@"
+                yield scheme + "://:"
+                        + SecretValues.urlPart(read(scope, names, SecretValues.source(desired, Kind.SECRET))) + "@"
                         + names.output(cache, "endpoint") + ":" + names.output(cache, "port");
             }
             default -> throw new IllegalArgumentException(desired.id() + ": unknown secret value '" + kind + "'");
         };
-    }
-
-    /** The one resource of a kind among those a URL is built from. */
-    private static String source(Resource desired, Kind kind) {
-        return desired.list("from").stream()
-                .filter(id -> id.startsWith(kind.label() + "/"))
-                .findFirst()
-                .orElseThrow(() -> new IllegalArgumentException(
-                        desired.id() + " is built from a " + kind.label() + ", and names none in 'from'"));
     }
 
     /** The value of another secret of the environment, for a URL; only ever sent on to Secrets Manager. */
@@ -124,18 +112,6 @@ final class Secrets extends Handler {
 
     private String read(Scope scope, Names names, String secretId) {
         return read(aws, scope, names, secretId);
-    }
-
-    private static String random(int length) {
-        StringBuilder out = new StringBuilder(length);
-        for (int i = 0; i < length; i++) {
-            out.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
-        }
-        return out.toString();
-    }
-
-    private static String encode(String part) {
-        return URLEncoder.encode(part, StandardCharsets.UTF_8);
     }
 
     @Override

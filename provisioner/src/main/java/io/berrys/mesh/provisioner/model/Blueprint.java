@@ -8,7 +8,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The AWS resources an environment spec stands for, with their logical ids. Pure: the same spec always gives the
+ * The resources an environment spec stands for, with their logical ids: on AWS, or on this machine for the
+ * {@code local} provider. Pure: the same spec always gives the
  * same resources, so a plan compares like with like. The layout is the seed's: three subnet tiers per zone, NAT
  * per zone (or one), security groups that let only the nodes reach the database and Redis, and secrets that hold
  * the URLs the platform reads.
@@ -35,7 +36,131 @@ public final class Blueprint {
     public static final String BACKUP_BUCKET = "s3-bucket/backups";
     public static final String DR_BUCKET = "s3-bucket/backups-dr";
 
+    public static final String NAMESPACE = "namespace/main";
+    public static final String DATABASE_ROLE = "pg-role/main";
+    public static final String LOCAL_DATABASE = "pg-database/main";
+
+    /** Sessions the local database and its role accept, as a server shared by every environment needs a cap. */
+    public static final long LOCAL_CONNECTION_LIMIT = 50;
+
     private Blueprint() {}
+
+    public static List<Resource> of(EnvironmentSpec spec) {
+        return switch (spec.provider()) {
+            case AWS -> aws(spec);
+            case LOCAL -> local(spec);
+        };
+    }
+
+    /**
+     * The same spec on this machine: the cluster becomes a namespace named for the environment, the database a
+     * database and its owner role in the local PostgreSQL (named {@code <database name>_<environment>}, as one
+     * server holds every environment), the secrets Kubernetes Secrets in the namespace, the buckets buckets of the
+     * local S3 server. The network, node groups, cache and registry have no local counterpart; the Redis
+     * credentials name the local Redis.
+     */
+    public static List<Resource> local(EnvironmentSpec spec) {
+        Map<String, Resource> out = new LinkedHashMap<>();
+        String env = spec.environment();
+        var db = spec.database();
+        String databaseName = (db.name() + "_" + env).replace('-', '_');
+        add(out, Resource.of(NAMESPACE, Kind.NAMESPACE, false, "name", env));
+        add(
+                out,
+                localSecret(
+                        DATABASE_PASSWORD,
+                        "database-password",
+                        "generated password of the role " + databaseName,
+                        "password",
+                        List.of()));
+        add(
+                out,
+                Resource.of(
+                        DATABASE_ROLE,
+                        Kind.PG_ROLE,
+                        db.protect(),
+                        "name",
+                        databaseName,
+                        "login",
+                        true,
+                        "connectionLimit",
+                        LOCAL_CONNECTION_LIMIT,
+                        "passwordSecret",
+                        DATABASE_PASSWORD));
+        add(
+                out,
+                Resource.of(
+                        LOCAL_DATABASE,
+                        Kind.PG_DATABASE,
+                        db.protect(),
+                        "name",
+                        databaseName,
+                        "owner",
+                        DATABASE_ROLE,
+                        "connectionLimit",
+                        LOCAL_CONNECTION_LIMIT));
+        add(
+                out,
+                localSecret(
+                        DATABASE_CREDENTIALS,
+                        "database-credentials",
+                        "URL of the platform's PostgreSQL",
+                        "database-url",
+                        List.of(LOCAL_DATABASE, DATABASE_ROLE, DATABASE_PASSWORD)));
+        add(
+                out,
+                localSecret(
+                        REDIS_CREDENTIALS, "redis-credentials", "URL of the platform's Redis", "redis-url", List.of()));
+        var storage = spec.storage();
+        add(out, localBucket(STATIC_BUCKET, storage.staticBucket(), spec.region(), 0, false));
+        add(
+                out,
+                localBucket(
+                        BACKUP_BUCKET,
+                        storage.backupBucket(),
+                        spec.region(),
+                        storage.backupRetentionDays(),
+                        storage.protect()));
+        return List.copyOf(out.values());
+    }
+
+    private static Resource localSecret(String id, String name, String description, String value, List<String> from) {
+        return Resource.of(
+                id,
+                Kind.SECRET,
+                false,
+                "name",
+                name,
+                "namespace",
+                NAMESPACE,
+                "description",
+                description,
+                "value",
+                value,
+                "from",
+                from);
+    }
+
+    private static Resource localBucket(String id, String name, String region, int expireDays, boolean protect) {
+        return Resource.of(
+                id,
+                Kind.S3_BUCKET,
+                protect,
+                "name",
+                name,
+                "region",
+                region,
+                "versioning",
+                true,
+                "expireDays",
+                (long) expireDays,
+                "kmsKey",
+                "",
+                "replicateTo",
+                "",
+                "replicationRole",
+                "");
+    }
 
     public static List<Resource> aws(EnvironmentSpec spec) {
         Map<String, Resource> out = new LinkedHashMap<>();

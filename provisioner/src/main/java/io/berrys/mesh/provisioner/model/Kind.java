@@ -7,7 +7,8 @@ import java.util.Set;
 /**
  * The kinds of resource an environment is made of, and how each one's attributes behave: which can only change by
  * replacing the resource, which a plan ignores after the create (values AWS or an autoscaler owns), and which name
- * another resource of the environment (so they order the work and are compared by logical id).
+ * another resource of the environment (so they order the work and are compared by logical id). A kind means the same
+ * to every provider: a {@code secret} is a Secrets Manager secret on AWS and a Kubernetes Secret locally.
  */
 public enum Kind {
     KMS_KEY("kms-key", Set.of("region"), Set.of(), Set.of()),
@@ -43,7 +44,11 @@ public enum Kind {
             Set.of("subnetGroup", "securityGroups", "authSecret")),
     S3_BUCKET("s3-bucket", Set.of("name", "region"), Set.of(), Set.of("kmsKey", "replicateTo")),
     ECR_REPOSITORY("ecr-repository", Set.of("name"), Set.of(), Set.of()),
-    SECRET("secret", Set.of("name"), Set.of("value", "from"), Set.of("kmsKey", "from"));
+    SECRET("secret", Set.of("name", "namespace"), Set.of("value", "from"), Set.of("kmsKey", "from", "namespace")),
+    // The local provider's kinds: what stands in for a cluster, a database server's database and its owner.
+    NAMESPACE("namespace", Set.of("name"), Set.of(), Set.of()),
+    PG_ROLE("pg-role", Set.of("name"), Set.of("passwordSecret"), Set.of("passwordSecret")),
+    PG_DATABASE("pg-database", Set.of("name"), Set.of(), Set.of("owner"));
 
     private final String label;
     private final Set<String> replaceOn;

@@ -29,6 +29,38 @@ public interface ProvisionerConfig {
 
     Aws aws();
 
+    /** Where the {@code local} provider keeps environments; the cluster is the Kubernetes client's (kubeconfig). */
+    Local local();
+
+    interface Local {
+        Postgres postgres();
+
+        /** What an environment's {@code redis-credentials} Secret holds: the local Redis, without a password. */
+        @WithDefault("redis://127.0.0.1:6390")
+        String redisUrl();
+
+        /** The local S3 server for buckets; the AWS endpoint (moto) when absent. */
+        Optional<URI> s3Endpoint();
+
+        /** A role that may create roles and databases; it needs no superuser rights. */
+        interface Postgres {
+            @WithDefault("127.0.0.1")
+            String host();
+
+            @WithDefault("5442")
+            int port();
+
+            /** The database it connects to while it creates and drops the environments' ones. */
+            @WithDefault("postgres")
+            String database();
+
+            @WithDefault("mesh_provisioner")
+            String user();
+
+            Optional<String> password();
+        }
+    }
+
     interface Aws {
         /** Another endpoint for every AWS API (a local moto server); AWS itself when absent. */
         Optional<URI> endpoint();

@@ -4,6 +4,8 @@ import io.berrys.mesh.provisioner.aws.AwsClients;
 import io.berrys.mesh.provisioner.aws.AwsProvider;
 import io.berrys.mesh.provisioner.engine.Engine;
 import io.berrys.mesh.provisioner.engine.Outcome;
+import io.berrys.mesh.provisioner.local.LocalProvider;
+import io.berrys.mesh.provisioner.local.Postgres;
 import io.berrys.mesh.provisioner.model.Blueprint;
 import io.berrys.mesh.provisioner.model.Resource;
 import io.berrys.mesh.provisioner.plan.Plan;
@@ -16,12 +18,14 @@ import io.berrys.mesh.provisioner.spec.EnvironmentSpec.DriftPolicy;
 import io.berrys.mesh.provisioner.spec.SpecInvalidException;
 import io.berrys.mesh.provisioner.spec.SpecReader;
 import io.berrys.mesh.provisioner.spec.Violation;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -206,27 +210,70 @@ public class Runs {
     private final ProvisionerConfig config;
     private final MeterRegistry registry;
     private final AwsClients aws;
+    private final AwsClients localS3;
     private final ExecutorService observing;
     private final ExecutorService steps;
     private final ExecutorService running;
-    private final Engine engine;
+    private final Engine awsEngine;
+    private final Instance<KubernetesClient> kubernetes;
+    private volatile Engine localEngine;
 
     private final Map<String, Run> runs = Collections.synchronizedMap(new LinkedHashMap<>());
     private final Map<String, AtomicLong> drift = new ConcurrentHashMap<>();
 
     private final Records records;
 
-    Runs(ProvisionerConfig config, MeterRegistry registry, Records records) {
+    Runs(ProvisionerConfig config, MeterRegistry registry, Records records, Instance<KubernetesClient> kubernetes) {
+        this.kubernetes = kubernetes;
         this.config = config;
         this.records = records;
         this.registry = registry;
         this.aws = new AwsClients(config.aws().endpoint(), config.aws().callTimeout());
+        this.localS3 = new AwsClients(
+                config.local().s3Endpoint().or(() -> config.aws().endpoint()),
+                config.aws().callTimeout());
         // Observing and the steps of a wave get pools of their own, so a wave that fills its pool can still look
         // resources up.
         this.observing = Executors.newFixedThreadPool(8, named("provision-observe"));
         this.steps = Executors.newFixedThreadPool(8, named("provision-step"));
         this.running = Executors.newCachedThreadPool(named("provision-run"));
-        this.engine = new Engine(new AwsProvider(aws, observing), records, steps);
+        this.awsEngine = new Engine(new AwsProvider(aws, observing), records, steps);
+    }
+
+    /**
+     * The engine for the spec's provider. The local one is made at its first use: a provisioner that only ever
+     * provisions AWS never connects to a cluster or a local database server.
+     */
+    private Engine engine(EnvironmentSpec spec) {
+        if (spec.provider() == EnvironmentSpec.Provider.AWS) {
+            return awsEngine;
+        }
+        Engine local = localEngine;
+        if (local == null) {
+            synchronized (this) {
+                local = localEngine;
+                if (local == null) {
+                    var settings = config.local();
+                    var postgres = settings.postgres();
+                    local = new Engine(
+                            new LocalProvider(
+                                    kubernetes.get(),
+                                    new Postgres(
+                                            postgres.host(),
+                                            postgres.port(),
+                                            postgres.database(),
+                                            postgres.user(),
+                                            postgres.password().orElse("")),
+                                    settings.redisUrl(),
+                                    localS3,
+                                    observing),
+                            records,
+                            steps);
+                    localEngine = local;
+                }
+            }
+        }
+        return local;
     }
 
     private static java.util.concurrent.ThreadFactory named(String prefix) {
@@ -243,6 +290,7 @@ public class Runs {
         steps.shutdownNow();
         observing.shutdownNow();
         aws.close();
+        localS3.close();
     }
 
     /** Reads and checks the environment's spec: nothing reaches a cloud with a spec that breaks a rule. */
@@ -275,11 +323,6 @@ public class Runs {
                     file.getFileName().toString(),
                     List.of(new Violation(
                             "environment", "is '" + spec.environment() + "', the file is named for " + environment)));
-        }
-        if (spec.provider() != EnvironmentSpec.Provider.AWS) {
-            throw new SpecInvalidException(
-                    file.getFileName().toString(),
-                    List.of(new Violation("provider", "only 'aws' is provisioned so far")));
         }
         return new Loaded(spec, yaml);
     }
@@ -345,8 +388,9 @@ public class Runs {
                 spec.drRegion() == null || spec.drRegion().isBlank()
                         ? List.of(spec.region())
                         : List.of(spec.region(), spec.drRegion()));
+        Engine engine = engine(spec);
         try {
-            List<Resource> desired = Blueprint.aws(spec);
+            List<Resource> desired = Blueprint.of(spec);
             run.say(run.action.label() + " " + run.environment + ": " + desired.size() + " resources in the spec");
             switch (run.action) {
                 case PLAN -> {
@@ -367,7 +411,7 @@ public class Runs {
                     // Drift is the cloud against what was last applied, not against edits not applied yet.
                     var applied = records.applied(run.environment);
                     List<Resource> baseline = applied.map(
-                                    a -> Blueprint.aws(SpecReader.read("the applied spec", a.spec)))
+                                    a -> Blueprint.of(SpecReader.read("the applied spec", a.spec)))
                             .orElse(desired);
                     run.say(applied.map(a -> "against the spec applied by " + a.runId + " at " + a.appliedAt)
                             .orElse("no apply recorded: against the spec file"));

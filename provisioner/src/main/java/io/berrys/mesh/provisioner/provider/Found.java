@@ -1,7 +1,5 @@
-package io.berrys.mesh.provisioner.aws;
+package io.berrys.mesh.provisioner.provider;
 
-import io.berrys.mesh.provisioner.provider.Scope;
-import io.berrys.mesh.provisioner.provider.Tags;
 import java.util.Map;
 import java.util.Optional;
 
@@ -9,13 +7,13 @@ import java.util.Optional;
  * A resource a handler found by its environment tag, before its attributes are read: they may name other
  * resources, whose logical ids are only known once everything is found.
  */
-record Found(String id, String physicalId, Object raw, Map<String, String> outputs, boolean protect) {
+public record Found(String id, String physicalId, Object raw, Map<String, String> outputs, boolean protect) {
 
     /**
      * Empty for a resource of another environment (a server-side tag filter is not trusted: some APIs ignore it) or
      * without a logical-id tag (not ours to plan: someone tagged it by hand).
      */
-    static Optional<Found> of(
+    public static Optional<Found> of(
             Scope scope, Map<String, String> tags, String physicalId, Object raw, Map<String, String> outputs) {
         if (!scope.environment().equals(tags.get(Tags.ENVIRONMENT))) {
             return Optional.empty();

@@ -1,18 +1,14 @@
-package io.berrys.mesh.provisioner.aws;
+package io.berrys.mesh.provisioner.provider;
 
 import io.berrys.mesh.provisioner.model.Kind;
 import io.berrys.mesh.provisioner.model.Observed;
 import io.berrys.mesh.provisioner.model.Resource;
 import io.berrys.mesh.provisioner.plan.AttributeChange;
-import io.berrys.mesh.provisioner.provider.Created;
-import io.berrys.mesh.provisioner.provider.Names;
-import io.berrys.mesh.provisioner.provider.Progress;
-import io.berrys.mesh.provisioner.provider.Scope;
 import java.util.List;
 import java.util.Map;
 
-/** One kind of AWS resource: how to find it by tag, read it in the spec's vocabulary, create, change and delete it. */
-interface ResourceHandler {
+/** One kind of resource a provider manages: how to find it by tag, read it in the spec's vocabulary, create, change and delete it. */
+public interface ResourceHandler {
 
     Kind kind();
 
