@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The mesh's main job on this machine, from a fresh clone:
 #   deploy/local/demo.sh         build; start Redis, PostgreSQL, moto, a simulated Kubernetes cluster, Prometheus,
-#                                Alertmanager and every mesh service; provision staging's infrastructure (on moto)
-#                                through the provisioner; then release the Berrys platform twice:
+#                                Alertmanager and every mesh service; provision staging and production on this
+#                                machine through the provisioner (plan, apply, a drift made by hand); then release
+#                                the Berrys platform twice:
 #                                one release with a migration that goes live, one that breaks in production and
 #                                is rolled back by an alert, without a human
 #   deploy/local/demo.sh up      the same set-up without the releases (bench/footprint.sh uses it)
@@ -389,6 +390,11 @@ start_services() {
                     -Dmesh.rollout.smoke.base-url="$platform/{service}" -Dmesh.rollout.step-pause=PT10S
                     -Dmesh.rollout.bake.duration=PT5S -Dmesh.rollout.poll-interval=PT0.5S)
                 ;;
+            provisioner)
+                # The demo's environments are this machine's (provider: local): namespaces and Secrets in the
+                # simulated cluster, databases in the local PostgreSQL, buckets in moto's S3.
+                options=(-Dkubernetes.master="$api" -Dmesh.provisioner.environments="$REPO/deploy/local/environments")
+                ;;
             monitor-service)
                 # A short cooldown, so running the demo again soon after still shows an alert-driven rollback.
                 # The simulated pods have no latency histogram and no kube-state-metrics: both environments check
@@ -548,19 +554,49 @@ abort_leftovers() {
     done
 }
 
+# mesh_env ACTION ENVIRONMENT...: the mesh CLI's env command, whose exit code is Terraform's detailed one: 0 nothing
+# to do, 2 changes (or drift), 1 an error. Prints the code; dies on an error.
+mesh_env() {
+    local code=0
+    mesh env "$@" >&2 || code=$?
+    ((code != 1)) || die "mesh env $* failed; see the lines above and $RUN_DIR/provisioner.log"
+    echo "$code"
+}
+
+# provision_environments: staging and production from their specs in deploy/local/environments, planned then
+# applied; then a change made by hand to staging's database, which the drift check names.
+provision_environments() {
+    local environment code database
+    say "5/7 The provisioner builds staging and production from deploy/local/environments (provider: local)"
+    log "a namespace and Secrets in the cluster, a database and its role in PostgreSQL, buckets in S3; found again by their tags, no state file"
+    for environment in staging production; do
+        code="$(mesh_env plan "$environment")"
+        if ((code == 0)); then
+            log "$environment is as its spec says (an earlier run made it); the apply has nothing to do"
+        fi
+        mesh_env apply "$environment" >/dev/null
+        code="$(mesh_env plan "$environment" 2>/dev/null)"
+        ((code == 0)) || die "a plan of $environment right after its apply is not empty; see mesh env plan $environment"
+    done
+    database="berrys_$ENVIRONMENT"
+    log "someone lowers $database's connection limit by hand, outside the mesh: ALTER DATABASE $database CONNECTION LIMIT 5"
+    PGPASSWORD="$MESH_PROVISIONER_PG_PASSWORD" psql -q -h "$MESH_PG_HOST" -p "$MESH_PG_PORT" \
+        -U "$MESH_PROVISIONER_PG_USER" -d postgres -c "ALTER DATABASE $database CONNECTION LIMIT 5" >&2
+    code="$(mesh_env drift "$ENVIRONMENT")"
+    ((code == 2)) || die "the drift check of $ENVIRONMENT did not report the change made by hand"
+    log "drift is reported, never repaired unless the spec's drift policy says so; an apply puts it back"
+    mesh_env apply "$ENVIRONMENT" >/dev/null
+    code="$(mesh_env drift "$ENVIRONMENT" 2>/dev/null)"
+    ((code == 0)) || die "$ENVIRONMENT still drifts after the apply; see mesh env drift $ENVIRONMENT"
+}
+
 main() {
     up
     abort_leftovers "$ENVIRONMENT"
     abort_leftovers "$BREAKING_ENVIRONMENT"
 
     local stamp first second
-    say "5/7 The provisioner builds $ENVIRONMENT from deploy/environments/$ENVIRONMENT.yaml (the AWS APIs are the local moto server's)"
-    log "VPC, subnets, NAT, security groups -> KMS, secrets -> EKS, RDS, ElastiCache, S3, ECR; found again by their tags, no state file"
-    mesh env apply "$ENVIRONMENT" >&2 ||
-        die "the provisioning of $ENVIRONMENT failed; see the lines above and $RUN_DIR/provisioner.log"
-    mesh env plan "$ENVIRONMENT" >"$DEMO_DIR/plan-after-apply.txt" ||
-        die "a plan right after the apply is not empty: $(tail -n 5 "$DEMO_DIR/plan-after-apply.txt")"
-    log "planned again: $(tail -n 1 "$DEMO_DIR/plan-after-apply.txt")"
+    provision_environments
 
     stamp="$(date +%H%M%S)"
     first="2.4.$stamp"

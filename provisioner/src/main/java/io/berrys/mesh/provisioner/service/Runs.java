@@ -409,12 +409,15 @@ public class Runs {
                 }
                 case DRIFT -> {
                     // Drift is the cloud against what was last applied, not against edits not applied yet.
-                    var applied = records.applied(run.environment);
+                    // An apply with another provider made other resources: this provider has nothing of it to check.
+                    var applied = records.applied(run.environment)
+                            .filter(a ->
+                                    SpecReader.read("the applied spec", a.spec).provider() == spec.provider());
                     List<Resource> baseline = applied.map(
                                     a -> Blueprint.of(SpecReader.read("the applied spec", a.spec)))
                             .orElse(desired);
                     run.say(applied.map(a -> "against the spec applied by " + a.runId + " at " + a.appliedAt)
-                            .orElse("no apply recorded: against the spec file"));
+                            .orElse("no apply recorded with this provider: against the spec file"));
                     Plan found = engine.plan(scope, baseline);
                     gauge(run.environment).set(found.pending().size());
                     finish(run, found);
