@@ -184,4 +184,46 @@ class MeshManifestsTest {
                 .anySatisfy(rule -> assertThat(rule.getResources()).contains("httproutes"))
                 .noneSatisfy(rule -> assertThat(rule.getResources()).contains("secrets"));
     }
+
+    @Test
+    void theProvisionerReadsTheSpecsOfDeployEnvironmentsAndMayOnlyTouchNamespacesAndSecretsWhenLocal()
+            throws IOException {
+        Deployment provisioner = byName(Deployment.class).get("provisioner");
+        var pod = provisioner.getSpec().getTemplate().getSpec();
+        assertThat(pod.getServiceAccountName()).isEqualTo("provisioner");
+        assertThat(pod.getVolumes())
+                .anySatisfy(
+                        volume -> assertThat(volume.getConfigMap().getName()).isEqualTo("provisioner-environments"));
+        assertThat(pod.getContainers().get(0).getEnv()).anySatisfy(env -> {
+            assertThat(env.getName()).isEqualTo("MESH_ENVIRONMENTS_DIR");
+            assertThat(env.getValue())
+                    .isEqualTo(
+                            pod.getContainers().get(0).getVolumeMounts().get(0).getMountPath());
+        });
+
+        // Every spec in deploy/environments is in the ConfigMap the Deployment mounts.
+        Path environments = Path.of("").toAbsolutePath();
+        for (Path at = environments; at != null; at = at.getParent()) {
+            if (Files.isDirectory(at.resolve("deploy/environments"))) {
+                environments = at.resolve("deploy/environments");
+                break;
+            }
+        }
+        String kustomization = Files.readString(environments.resolve("kustomization.yaml"));
+        try (Stream<Path> specs = Files.list(environments)) {
+            specs.map(path -> path.getFileName().toString())
+                    .filter(name -> name.endsWith(".yaml") && !name.equals("kustomization.yaml"))
+                    .forEach(name -> assertThat(kustomization)
+                            .as("deploy/environments/kustomization.yaml")
+                            .contains("- " + name));
+        }
+
+        ClusterRoleBinding binding = byName(ClusterRoleBinding.class).get("berrys-provisioner-local");
+        assertThat(binding.getSubjects().get(0).getName()).isEqualTo("provisioner");
+        assertThat(byName(ClusterRole.class).get(binding.getRoleRef().getName()).getRules())
+                .allSatisfy(rule -> assertThat(rule.getResources()).isSubsetOf("namespaces", "secrets"));
+        // Only a cluster that uses the local provider applies it.
+        assertThat(Files.readString(environments.resolve("../kubernetes/mesh/kustomization.yaml")))
+                .doesNotContain("provisioner-local-rbac.yaml");
+    }
 }
