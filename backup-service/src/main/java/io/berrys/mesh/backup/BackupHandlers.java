@@ -4,10 +4,10 @@ import io.berrys.mesh.backup.postgres.PgServer;
 import io.berrys.mesh.backup.store.BackupFailed;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Replies;
-import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.Settlement;
 import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.TaskRunner;
 import io.berrys.mesh.events.catalog.BackupTriggered;
 import io.berrys.mesh.events.catalog.RestoreTriggered;
 import io.berrys.mesh.events.catalog.Result;
@@ -21,9 +21,7 @@ import jakarta.enterprise.event.Observes;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -46,8 +44,7 @@ public class BackupHandlers {
 
     private final BackupEngine engine;
     private final BackupConfig config;
-    private final Replies replies;
-    private final ExecutorService workers = Settlement.workers("backup");
+    private final TaskRunner runner;
 
     public BackupHandlers(
             BackupEngine engine,
@@ -55,7 +52,7 @@ public class BackupHandlers {
             @Channel("replies") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> replies) {
         this.engine = engine;
         this.config = config;
-        this.replies = new Replies(replies, SERVICE);
+        this.runner = new TaskRunner("backup", new Replies(replies, SERVICE), SERVICE, BackupHandlers::failure);
     }
 
     @Incoming("backups")
@@ -156,60 +153,32 @@ public class BackupHandlers {
     }
 
     private CompletionStage<Void> run(CloudEvent command, Work work) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        workers.execute(() -> {
-            try {
-                replies.started(command, SERVICE);
-                TaskFinished finished;
-                try {
-                    finished = work.run(message -> replies.progressed(command, "progress", null, message));
-                } catch (BackupFailed e) {
-                    finished = new TaskFinished(Replies.task(command), Result.FAIL, e.getMessage(), Map.of());
-                }
-                LOG.infof("%s %s: %s", command.getType(), finished.result(), finished.message());
-                replies.finish(command, finished, done);
-            } catch (AwsServiceException e) {
-                if (permanent(e)) {
-                    // Denied, not found, already exists, invalid: retrying changes nothing, so the task fails now.
-                    finishRejected(
-                            command,
-                            done,
-                            "AWS refused: " + e.awsErrorDetails().errorCode() + ": "
-                                    + e.awsErrorDetails().errorMessage());
-                } else {
-                    LOG.warnf("S3 or RDS unavailable during %s: %s", command.getType(), e.getMessage());
-                    done.completeExceptionally(
-                            new RetryLaterException("AWS API unavailable: " + e.getMessage(), 5_000));
-                }
-            } catch (SdkException e) {
-                LOG.warnf("S3 or RDS unavailable during %s: %s", command.getType(), e.getMessage());
-                done.completeExceptionally(new RetryLaterException("AWS API unavailable: " + e.getMessage(), 5_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                done.completeExceptionally(new RetryLaterException("stopped while handling", 1_000));
-            } catch (RuntimeException e) {
-                LOG.errorf(e, "Handling %s %s failed", command.getType(), command.getId());
-                done.completeExceptionally(e);
-            } catch (OutOfMemoryError e) {
-                // The task's buffers are unreachable now; the command is tried again later instead of dying here
-                // unanswered (which would leave its release to the coordinator's heartbeat timeout).
-                LOG.errorf("Out of memory during %s %s; it is retried", command.getType(), command.getId());
-                done.completeExceptionally(new RetryLaterException("out of memory: " + e.getMessage(), 5_000));
-            }
-        });
-        return done;
+        return runner.run(command, progress -> work.run(progress::progressed));
+    }
+
+    private static TaskRunner.Handling failure(CloudEvent command, Throwable failure) {
+        if (failure instanceof BackupFailed e) {
+            return TaskRunner.fail(command, e.getMessage(), Map.of());
+        }
+        if (failure instanceof AwsServiceException e && permanent(e)) {
+            // Denied, not found, already exists, invalid: retrying changes nothing, so the task fails now.
+            return TaskRunner.fail(
+                    command,
+                    "AWS refused: " + e.awsErrorDetails().errorCode() + ": "
+                            + e.awsErrorDetails().errorMessage(),
+                    Map.of());
+        }
+        if (failure instanceof SdkException e) {
+            return TaskRunner.retry("AWS API unavailable: " + e.getMessage(), 5_000);
+        }
+        return null;
     }
 
     private static boolean permanent(AwsServiceException e) {
         return e.statusCode() >= 400 && e.statusCode() < 500 && e.statusCode() != 429 && !e.isThrottlingException();
     }
 
-    private void finishRejected(CloudEvent command, CompletableFuture<Void> done, String message) {
-        LOG.infof("%s FAIL: %s", command.getType(), message);
-        replies.finish(command, new TaskFinished(Replies.task(command), Result.FAIL, message, Map.of()), done);
-    }
-
     void stop(@Observes ShutdownEvent event) {
-        workers.shutdownNow();
+        runner.shutdown();
     }
 }

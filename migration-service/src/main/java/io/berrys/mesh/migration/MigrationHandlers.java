@@ -2,10 +2,10 @@ package io.berrys.mesh.migration;
 
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Replies;
-import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.Settlement;
 import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.TaskRunner;
 import io.berrys.mesh.events.catalog.MigrationTriggered;
 import io.berrys.mesh.events.catalog.Result;
 import io.berrys.mesh.events.catalog.TaskFinished;
@@ -14,15 +14,12 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
-import org.jboss.logging.Logger;
 
 /**
  * {@code mesh.migration.triggered}: started, progress, finished. A command delivered again after a crash runs
@@ -31,18 +28,16 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class MigrationHandlers {
 
-    private static final Logger LOG = Logger.getLogger(MigrationHandlers.class);
     private static final String SERVICE = Services.MIGRATION;
 
     private final MigrationEngine engine;
-    private final Replies replies;
-    private final ExecutorService workers = Settlement.workers("migration");
+    private final TaskRunner runner;
 
     public MigrationHandlers(
             MigrationEngine engine,
             @Channel("replies") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> replies) {
         this.engine = engine;
-        this.replies = new Replies(replies, SERVICE);
+        this.runner = new TaskRunner("migration", new Replies(replies, SERVICE), SERVICE, MigrationHandlers::failure);
     }
 
     @Incoming("migrations")
@@ -52,34 +47,21 @@ public class MigrationHandlers {
 
     CompletionStage<Void> migrateCommand(CloudEvent command) {
         MigrationTriggered request = Events.command(command, Task.MIGRATION, MigrationTriggered.class);
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        workers.execute(() -> {
-            try {
-                replies.started(command, SERVICE);
-                TaskFinished finished;
-                try {
-                    finished = engine.migrate(
-                            Events.releaseId(command),
-                            request,
-                            message -> replies.progressed(command, "progress", null, message));
-                } catch (MigrationFailed e) {
-                    finished = new TaskFinished("migration", Result.FAIL, e.getMessage(), e.details());
-                }
-                LOG.infof(
-                        "Migration of %s for %s: %s %s",
-                        request.database(), Events.releaseId(command), finished.result(), finished.message());
-                replies.finish(command, finished, done);
-            } catch (RuntimeException e) {
-                if (isRedisFailure(e)) {
-                    // The backup evidence could not be read: the command is fine, Redis is not.
-                    done.completeExceptionally(new RetryLaterException("Redis unavailable: " + e.getMessage(), 2_000));
-                    return;
-                }
-                LOG.errorf(e, "Migration %s failed", command.getId());
-                done.completeExceptionally(e);
-            }
-        });
-        return done;
+        return runner.run(
+                command,
+                progress ->
+                        engine.migrate(Events.releaseId(command), request, message -> progress.progressed(message)));
+    }
+
+    private static TaskRunner.Handling failure(CloudEvent command, Throwable failure) {
+        if (failure instanceof MigrationFailed e) {
+            return new TaskRunner.Answer(new TaskFinished("migration", Result.FAIL, e.getMessage(), e.details()));
+        }
+        if (isRedisFailure(failure)) {
+            // The backup evidence could not be read: the command is fine, Redis is not.
+            return TaskRunner.retry("Redis unavailable: " + failure.getMessage(), 2_000);
+        }
+        return null;
     }
 
     private static boolean isRedisFailure(Throwable failure) {
@@ -95,6 +77,6 @@ public class MigrationHandlers {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        workers.shutdownNow();
+        runner.shutdown();
     }
 }

@@ -4,9 +4,9 @@ import io.berrys.mesh.events.EventType;
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Phase;
 import io.berrys.mesh.events.Replies;
-import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Settlement;
 import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.TaskRunner;
 import io.berrys.mesh.events.catalog.DecommissionTriggered;
 import io.berrys.mesh.events.catalog.ReleaseCommand;
 import io.berrys.mesh.events.catalog.RollbackTriggered;
@@ -27,9 +27,7 @@ import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.net.InetAddress;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -53,11 +51,7 @@ public class RolloutHandlers {
     private final RolloutEngine engine;
     private final ActiveRollouts active;
     private final RolloutConfig config;
-    private final Replies replies;
-    private final String agent;
-    private final java.util.Map<String, CompletableFuture<Void>> running =
-            new java.util.concurrent.ConcurrentHashMap<>();
-    private final ExecutorService workers = Settlement.workers("rollout");
+    private final TaskRunner runner;
 
     public RolloutHandlers(
             RolloutEngine engine,
@@ -67,8 +61,11 @@ public class RolloutHandlers {
         this.engine = engine;
         this.active = active;
         this.config = config;
-        this.replies = new Replies(replies, Marks.SERVICE_NAME);
-        this.agent = Marks.SERVICE_NAME + "@" + hostName();
+        this.runner = new TaskRunner(
+                "rollout",
+                new Replies(replies, Marks.SERVICE_NAME),
+                Marks.SERVICE_NAME + "@" + hostName(),
+                RolloutHandlers::failure);
     }
 
     @Incoming("rollouts")
@@ -148,7 +145,7 @@ public class RolloutHandlers {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        workers.shutdownNow();
+        runner.shutdown();
     }
 
     private interface Work {
@@ -156,71 +153,48 @@ public class RolloutHandlers {
     }
 
     /**
-     * Runs a task on a worker thread: started, the work, finished. Completes (so the entry is acknowledged) only
-     * after finished is written; an unreachable API is retried by the connector, which re-runs the idempotent work.
+     * An unreachable API is retried by the connector, which re-runs the idempotent work; a rollout the cluster
+     * refuses fails without moving traffic.
      */
     private CompletionStage<Void> run(CloudEvent command, Work work) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        CompletableFuture<Void> already = running.putIfAbsent(command.getId(), done);
-        if (already != null) {
-            // Delivered again while still running here (a reclaim after a long pause): one run, one answer.
-            return already;
-        }
-        done.whenComplete((ignored, failure) -> running.remove(command.getId(), done));
-        workers.execute(() -> {
-            EventReporter reporter = new EventReporter(command);
-            try {
-                replies.started(command, agent);
-                finish(command, work.run(reporter), done);
-            } catch (RolloutRejected e) {
-                finish(command, Outcome.fail(e.getMessage(), java.util.Map.of("trafficMoved", false)), done);
-            } catch (KubernetesClientException e) {
-                LOG.warnf("Kubernetes API call failed during %s: %s", command.getType(), e.getMessage());
-                done.completeExceptionally(
-                        new RetryLaterException("Kubernetes API unavailable: " + e.getMessage(), API_RETRY_MS));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                done.completeExceptionally(new RetryLaterException("stopped while handling", API_RETRY_MS));
-            } catch (Exception e) {
-                LOG.errorf(e, "Handling %s %s failed", command.getType(), command.getId());
-                done.completeExceptionally(e);
-            }
-        });
-        return done;
+        return runner.run(command, progress -> finished(command, work.run(new EventReporter(progress))));
     }
 
-    private void finish(CloudEvent command, Outcome outcome, CompletableFuture<Void> done) {
-        LOG.infof("%s %s: %s", command.getType(), outcome.result(), outcome.message());
-        replies.finish(
-                command,
-                new TaskFinished(Replies.task(command), outcome.result(), outcome.message(), outcome.details()),
-                done);
+    private static TaskRunner.Handling failure(CloudEvent command, Throwable failure) {
+        if (failure instanceof RolloutRejected e) {
+            return new TaskRunner.Answer(
+                    finished(command, Outcome.fail(e.getMessage(), java.util.Map.of("trafficMoved", false))));
+        }
+        if (failure instanceof KubernetesClientException e) {
+            return TaskRunner.retry("Kubernetes API unavailable: " + e.getMessage(), API_RETRY_MS);
+        }
+        return null;
+    }
+
+    private static TaskFinished finished(CloudEvent command, Outcome outcome) {
+        return new TaskFinished(Replies.task(command), outcome.result(), outcome.message(), outcome.details());
     }
 
     private final class EventReporter implements Reporter {
-        private final CloudEvent command;
-        private long lastSentNanos = System.nanoTime();
+        private final TaskRunner.Progress progress;
 
-        EventReporter(CloudEvent command) {
-            this.command = command;
+        EventReporter(TaskRunner.Progress progress) {
+            this.progress = progress;
         }
 
         @Override
         public void progressed(String step, Integer percent, String message) {
-            lastSentNanos = System.nanoTime();
-            replies.progressed(command, step, percent, message);
+            progress.progressed(step, percent, message);
         }
 
         @Override
         public void heartbeat(String message) {
-            if (System.nanoTime() - lastSentNanos >= config.heartbeat().toNanos()) {
-                progressed("heartbeat", null, message);
-            }
+            progress.heartbeat(config.heartbeat(), message);
         }
 
         @Override
         public void command(CloudEvent event) {
-            replies.send(event);
+            progress.send(event);
         }
     }
 

@@ -2,9 +2,9 @@ package io.berrys.mesh.monitor.verification;
 
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Replies;
-import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Settlement;
 import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.TaskRunner;
 import io.berrys.mesh.events.catalog.Result;
 import io.berrys.mesh.events.catalog.TaskFinished;
 import io.berrys.mesh.events.catalog.VerificationTriggered;
@@ -20,9 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -42,8 +40,7 @@ public class VerificationHandler {
 
     private final MonitorConfig config;
     private final PrometheusClient prometheus;
-    private final Replies replies;
-    private final ExecutorService workers = Settlement.workers("verification");
+    private final TaskRunner runner;
 
     public VerificationHandler(
             MonitorConfig config,
@@ -51,7 +48,7 @@ public class VerificationHandler {
             @Channel("out") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> out) {
         this.config = config;
         this.prometheus = prometheus;
-        this.replies = new Replies(out, SERVICE);
+        this.runner = new TaskRunner("verification", new Replies(out, SERVICE), SERVICE);
     }
 
     @Incoming("verifications")
@@ -61,25 +58,14 @@ public class VerificationHandler {
 
     CompletionStage<Void> verifyCommand(CloudEvent command) {
         VerificationTriggered request = Events.command(command, Task.VERIFICATION, VerificationTriggered.class);
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        workers.execute(() -> {
-            try {
-                replies.started(command, SERVICE);
-                TaskFinished finished = run(command, request);
-                LOG.infof("Verification of %s in %s: %s", request.service(), request.environment(), finished.message());
-                replies.finish(command, finished, done);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                done.completeExceptionally(new RetryLaterException("stopped while verifying", 1_000));
-            } catch (RuntimeException e) {
-                LOG.errorf(e, "Verification %s failed", command.getId());
-                done.completeExceptionally(e);
-            }
+        return runner.run(command, progress -> {
+            TaskFinished finished = run(request, progress);
+            LOG.infof("Verification of %s in %s: %s", request.service(), request.environment(), finished.message());
+            return finished;
         });
-        return done;
     }
 
-    private TaskFinished run(CloudEvent command, VerificationTriggered request) throws InterruptedException {
+    private TaskFinished run(VerificationTriggered request, TaskRunner.Progress progress) throws InterruptedException {
         Optional<MonitorConfig.Environment> environment =
                 Optional.ofNullable(config.environments().get(request.environment()));
         List<String> names = request.checks().isEmpty()
@@ -147,8 +133,7 @@ public class VerificationHandler {
                 } catch (PrometheusClient.QueryFailed e) {
                     measurement = analysis.failedToMeasure(e.getMessage());
                 }
-                replies.progressed(
-                        command,
+                progress.progressed(
                         "measured-" + entry.getKey(),
                         (int) (100 * round / rounds),
                         entry.getKey() + " " + measurement.kind().name().toLowerCase() + ": " + measurement.detail()
@@ -188,6 +173,6 @@ public class VerificationHandler {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        workers.shutdownNow();
+        runner.shutdown();
     }
 }

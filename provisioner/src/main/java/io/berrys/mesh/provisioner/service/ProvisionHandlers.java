@@ -2,10 +2,10 @@ package io.berrys.mesh.provisioner.service;
 
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Replies;
-import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.Settlement;
 import io.berrys.mesh.events.Task;
+import io.berrys.mesh.events.TaskRunner;
 import io.berrys.mesh.events.catalog.ProvisionTriggered;
 import io.berrys.mesh.events.catalog.Result;
 import io.berrys.mesh.events.catalog.TaskFinished;
@@ -23,15 +23,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
-import org.jboss.logging.Logger;
 
 /**
  * {@code mesh.provision.triggered}: a plan, apply, drift check or destroy run as the REST API runs it, its progress
@@ -41,7 +38,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ProvisionHandlers {
 
-    private static final Logger LOG = Logger.getLogger(ProvisionHandlers.class);
     private static final String SERVICE = Services.PROVISIONER;
     /** Diff lines carried in a finished event; the rest stays in the run (GET .../runs/{id}). */
     static final int DIFF_LINES_IN_EVENT = 200;
@@ -49,14 +45,13 @@ public class ProvisionHandlers {
     static final java.time.Duration HEARTBEAT = java.time.Duration.ofSeconds(20);
 
     private final Runs runs;
-    private final Replies replies;
-    private final ExecutorService workers = Settlement.workers("provision");
+    private final TaskRunner runner;
 
     public ProvisionHandlers(
             Runs runs,
             @Channel("replies") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> replies) {
         this.runs = runs;
-        this.replies = new Replies(replies, SERVICE);
+        this.runner = new TaskRunner("provision", new Replies(replies, SERVICE), SERVICE, ProvisionHandlers::failure);
     }
 
     @Incoming("provisions")
@@ -66,22 +61,15 @@ public class ProvisionHandlers {
 
     CompletionStage<Void> handle(CloudEvent command) {
         ProvisionTriggered request = Events.command(command, Task.PROVISION, ProvisionTriggered.class);
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        workers.execute(() -> {
-            try {
-                replies.finish(command, run(command, request), done);
-            } catch (Runs.EnvironmentBusyException e) {
-                LOG.infof("%s waits: %s", command.getId(), e.getMessage());
-                done.completeExceptionally(new RetryLaterException(e.getMessage(), 10_000));
-            } catch (RuntimeException e) {
-                LOG.errorf(e, "Handling %s %s failed", command.getType(), command.getId());
-                done.completeExceptionally(e);
-            }
-        });
-        return done;
+        return runner.run(command, progress -> run(request, progress));
     }
 
-    private TaskFinished run(CloudEvent command, ProvisionTriggered request) {
+    /** An environment another run is changing is waited for. */
+    private static TaskRunner.Handling failure(CloudEvent command, Throwable failure) {
+        return failure instanceof Runs.EnvironmentBusyException e ? TaskRunner.retry(e.getMessage(), 10_000) : null;
+    }
+
+    private TaskFinished run(ProvisionTriggered request, TaskRunner.Progress progress) throws InterruptedException {
         Action action = Action.of(request.action()).orElseThrow();
         Run run;
         try {
@@ -97,31 +85,19 @@ public class ProvisionHandlers {
         } catch (SpecInvalidException | Runs.UnknownEnvironmentException e) {
             return failed(e.getMessage());
         }
-        replies.started(command, SERVICE);
         int sent = 0;
-        long quietSince = System.nanoTime();
         while (true) {
             List<String> lines = run.lines(sent);
             for (String line : lines) {
-                replies.progressed(command, action.label(), null, line);
+                progress.progressed(action.label(), null, line);
             }
             sent += lines.size();
-            if (!lines.isEmpty()) {
-                quietSince = System.nanoTime();
-            } else if (System.nanoTime() - quietSince > HEARTBEAT.toNanos()) {
-                // A long wait (an RDS instance, an EKS cluster) still shows the stage is alive.
-                replies.progressed(command, action.label(), null, "still running " + run.id);
-                quietSince = System.nanoTime();
-            }
+            // A long wait (an RDS instance, an EKS cluster) still shows the stage is alive.
+            progress.heartbeat(HEARTBEAT, "still running " + run.id);
             if (run.state() != State.RUNNING && run.lineCount() == sent) {
                 break;
             }
-            try {
-                Thread.sleep(250);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new RetryLaterException("stopped while " + run.id + " ran", 1_000);
-            }
+            Thread.sleep(250);
         }
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("runId", run.id);
@@ -149,6 +125,6 @@ public class ProvisionHandlers {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        workers.shutdownNow();
+        runner.shutdown();
     }
 }
