@@ -16,6 +16,7 @@ import io.quarkus.vertx.VertxContextSupport;
 import jakarta.inject.Inject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -55,6 +56,25 @@ class RecordsIT {
                 .hasValueSatisfying(holder -> assertThat(holder.runId).isEqualTo("run-b"));
         records.releaseLease(environment, "run-b");
         assertThat(records.takeLease(environment, "run-c", "apply")).isEmpty();
+    }
+
+    @Test
+    void aRunWhoseLeaseWasTakenOverLearnsItAtItsNextRenewal() throws Throwable {
+        String environment = fresh("env");
+        String first = fresh("run");
+        String second = fresh("run");
+        records.takeLease(environment, first, "apply");
+
+        assertThat(records.renew(List.of(first), List.of(first))).isEmpty();
+
+        // The first run's provisioner paused past the lease's life; another took the environment over.
+        sql("UPDATE provisioner.lease SET renewed_at = now() - interval '2 minutes' WHERE environment = '" + environment
+                + "'");
+        assertThat(records.takeLease(environment, second, "destroy")).isEmpty();
+
+        assertThat(records.renew(List.of(first, second), List.of(first, second)))
+                .containsExactly(first);
+        records.releaseLease(environment, second);
     }
 
     @Test

@@ -230,6 +230,11 @@ public final class Engine {
 
     /** Runs one wave in parallel to its end; the failures by resource, in the wave's order. */
     private Map<String, RuntimeException> attempt(List<Change> wave, Consumer<Change> step) {
+        // A run told to stop (its lease lost, the service shutting down) lets the wave under way end, and starts
+        // no other: a call to a cloud API cut in the middle would leave its answer unknown.
+        if (Thread.currentThread().isInterrupted()) {
+            throw new StoppedException(wave.stream().map(Change::id).toList());
+        }
         List<CompletableFuture<Void>> steps = wave.stream()
                 .map(change -> CompletableFuture.runAsync(() -> step.accept(change), pool))
                 .toList();
@@ -261,6 +266,13 @@ public final class Engine {
     public static final class StepFailedException extends RuntimeException {
         public StepFailedException(String id, RuntimeException cause) {
             super(id + ": " + cause.getMessage(), cause);
+        }
+    }
+
+    /** The run was told to stop between two waves; what is left is for the next apply. */
+    public static final class StoppedException extends RuntimeException {
+        public StoppedException(List<String> notStarted) {
+            super("stopped before " + String.join(", ", notStarted));
         }
     }
 }

@@ -71,14 +71,23 @@ public class Records implements PendingCreates {
         await(() -> LeaseRecord.delete("environment = ?1 and runId = ?2", environment, runId));
     }
 
-    /** Renews the leases and runs these running runs hold. */
-    public void renew(List<String> runIds) {
-        if (runIds.isEmpty()) {
-            return;
+    /**
+     * Renews the runs and the leases they hold, and names the runs of {@code leased} whose lease is gone: taken over
+     * after this provisioner failed to renew it in time (a long pause, PostgreSQL unreachable), so another run may
+     * be changing the environment now.
+     */
+    public List<String> renew(List<String> running, List<String> leased) {
+        if (running.isEmpty()) {
+            return List.of();
         }
         Instant now = now();
-        await(() -> LeaseRecord.update("renewedAt = ?1 where runId in ?2", now, runIds)
-                .chain(() -> RunRecord.update("renewedAt = ?1 where id in ?2 and state = 'RUNNING'", now, runIds)));
+        List<LeaseRecord> held = await(() -> LeaseRecord.update("renewedAt = ?1 where runId in ?2", now, running)
+                .chain(() -> RunRecord.update("renewedAt = ?1 where id in ?2 and state = 'RUNNING'", now, running))
+                .chain(() -> leased.isEmpty()
+                        ? io.smallrye.mutiny.Uni.createFrom().item(List.<LeaseRecord>of())
+                        : LeaseRecord.<LeaseRecord>list("runId in ?1", leased)));
+        var stillHeld = held.stream().map(lease -> lease.runId).collect(java.util.stream.Collectors.toSet());
+        return leased.stream().filter(id -> !stillHeld.contains(id)).toList();
     }
 
     // ---------------------------------------------------------------- create-pending markers

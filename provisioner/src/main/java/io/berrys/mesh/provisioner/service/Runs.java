@@ -97,6 +97,9 @@ public class Runs {
         volatile List<String> diff = List.of();
         volatile String error;
         volatile boolean leased;
+        volatile java.util.concurrent.Future<?> task;
+        /** Why the run was told to stop, if it was. */
+        volatile String stopped;
 
         Run(String environment, Action action, boolean force) {
             this("run-" + UUID.randomUUID().toString().substring(0, 12), environment, action, force, Instant.now());
@@ -336,7 +339,7 @@ public class Runs {
             lease(run);
         }
         remember(run);
-        running.submit(() -> execute(run, spec));
+        run.task = running.submit(() -> execute(run, spec));
         return run;
     }
 
@@ -450,6 +453,9 @@ public class Runs {
         } catch (Throwable e) {
             // Anything at all: a run that stays RUNNING would hold its lease, renewed, until a restart.
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            if (run.stopped != null) {
+                message = run.stopped + "; " + message;
+            }
             run.error = message;
             run.say("failed: " + message);
             run.state = State.FAILED;
@@ -473,14 +479,28 @@ public class Runs {
     /** Keeps the leases and runs of this provisioner's running runs alive, and fails those of stopped ones. */
     @Scheduled(every = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void heartbeat() {
-        List<String> running;
+        List<Run> running;
         synchronized (runs) {
-            running = runs.values().stream()
-                    .filter(r -> r.state == State.RUNNING)
-                    .map(r -> r.id)
-                    .toList();
+            running =
+                    runs.values().stream().filter(r -> r.state == State.RUNNING).toList();
         }
-        records.renew(running);
+        List<String> lost = records.renew(
+                running.stream().map(r -> r.id).toList(),
+                running.stream().filter(r -> r.leased).map(r -> r.id).toList());
+        for (Run run : running) {
+            if (lost.contains(run.id)) {
+                // Another run may be changing the environment: this one stops before its next step.
+                run.leased = false;
+                run.stopped = "the lease on " + run.environment + " was taken over by another run";
+                run.say("the lease on " + run.environment + " was taken over (not renewed for "
+                        + Records.STALE_AFTER.toSeconds() + " s); stopping");
+                LOG.warnf("%s lost its lease on %s; stopping it", run.id, run.environment);
+                var task = run.task;
+                if (task != null) {
+                    task.cancel(true);
+                }
+            }
+        }
         int abandoned = records.failAbandonedRuns();
         if (abandoned > 0) {
             LOG.warnf("%d runs of a provisioner that stopped were marked failed", abandoned);
