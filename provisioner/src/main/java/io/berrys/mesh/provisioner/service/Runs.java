@@ -19,13 +19,13 @@ import io.berrys.mesh.provisioner.spec.SpecInvalidException;
 import io.berrys.mesh.provisioner.spec.SpecReader;
 import io.berrys.mesh.provisioner.spec.Violation;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.enterprise.inject.Instance;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -218,7 +218,7 @@ public class Runs {
     private final ExecutorService steps;
     private final ExecutorService running;
     private final Engine awsEngine;
-    private final Instance<KubernetesClient> kubernetes;
+    private volatile KubernetesClient kubernetes;
     private volatile Engine localEngine;
 
     private final Map<String, Run> runs = Collections.synchronizedMap(new LinkedHashMap<>());
@@ -226,8 +226,7 @@ public class Runs {
 
     private final Records records;
 
-    Runs(ProvisionerConfig config, MeterRegistry registry, Records records, Instance<KubernetesClient> kubernetes) {
-        this.kubernetes = kubernetes;
+    Runs(ProvisionerConfig config, MeterRegistry registry, Records records) {
         this.config = config;
         this.records = records;
         this.registry = registry;
@@ -245,7 +244,8 @@ public class Runs {
 
     /**
      * The engine for the spec's provider. The local one is made at its first use: a provisioner that only ever
-     * provisions AWS never connects to a cluster or a local database server.
+     * provisions AWS never connects to a cluster or a local database server. Its cluster is the one fabric8's usual
+     * settings name: a kubeconfig, the {@code kubernetes.master} property, or the pod's service account.
      */
     private Engine engine(EnvironmentSpec spec) {
         if (spec.provider() == EnvironmentSpec.Provider.AWS) {
@@ -260,7 +260,7 @@ public class Runs {
                     var postgres = settings.postgres();
                     local = new Engine(
                             new LocalProvider(
-                                    kubernetes.get(),
+                                    kubernetes = new KubernetesClientBuilder().build(),
                                     new Postgres(
                                             postgres.host(),
                                             postgres.port(),
@@ -294,6 +294,9 @@ public class Runs {
         observing.shutdownNow();
         aws.close();
         localS3.close();
+        if (kubernetes != null) {
+            kubernetes.close();
+        }
     }
 
     /** Reads and checks the environment's spec: nothing reaches a cloud with a spec that breaks a rule. */
