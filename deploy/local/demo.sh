@@ -554,12 +554,22 @@ abort_leftovers() {
     done
 }
 
-# mesh_env ACTION ENVIRONMENT...: the mesh CLI's env command, whose exit code is Terraform's detailed one: 0 nothing
-# to do, 2 changes (or drift), 1 an error. Prints the code; dies on an error.
+# mesh_env [--quiet] ACTION ENVIRONMENT...: the mesh CLI's env command, whose exit code is Terraform's detailed one:
+# 0 nothing to do, 2 changes (or drift). Prints the code; dies on anything else (1 a failed run, or the CLI itself
+# failing). --quiet keeps the CLI's own lines off the terminal, never this function's errors.
 mesh_env() {
-    local code=0
-    mesh env "$@" >&2 || code=$?
-    ((code != 1)) || die "mesh env $* failed; see the lines above and $RUN_DIR/provisioner.log"
+    local code=0 quiet=no
+    if [[ $1 == --quiet ]]; then
+        quiet=yes
+        shift
+    fi
+    if [[ $quiet == yes ]]; then
+        mesh env "$@" >/dev/null 2>&1 || code=$?
+    else
+        mesh env "$@" >&2 || code=$?
+    fi
+    ((code == 0 || code == 2)) ||
+        die "mesh env $* ended with exit code $code; see the lines above and $RUN_DIR/provisioner.log"
     echo "$code"
 }
 
@@ -575,18 +585,18 @@ provision_environments() {
             log "$environment is as its spec says (an earlier run made it); the apply has nothing to do"
         fi
         mesh_env apply "$environment" >/dev/null
-        code="$(mesh_env plan "$environment" 2>/dev/null)"
+        code="$(mesh_env --quiet plan "$environment")"
         ((code == 0)) || die "a plan of $environment right after its apply is not empty; see mesh env plan $environment"
     done
     database="berrys_$ENVIRONMENT"
     log "someone lowers $database's connection limit by hand, outside the mesh: ALTER DATABASE $database CONNECTION LIMIT 5"
-    PGPASSWORD="$MESH_PROVISIONER_PG_PASSWORD" psql -q -h "$MESH_PG_HOST" -p "$MESH_PG_PORT" \
-        -U "$MESH_PROVISIONER_PG_USER" -d postgres -c "ALTER DATABASE $database CONNECTION LIMIT 5" >&2
+    PGPASSWORD="${MESH_PROVISIONER_PG_PASSWORD:-mesh_provisioner}" psql -q -h "$MESH_PG_HOST" -p "$MESH_PG_PORT" \
+        -U "${MESH_PROVISIONER_PG_USER:-mesh_provisioner}" -d postgres -c "ALTER DATABASE $database CONNECTION LIMIT 5" >&2
     code="$(mesh_env drift "$ENVIRONMENT")"
     ((code == 2)) || die "the drift check of $ENVIRONMENT did not report the change made by hand"
     log "drift is reported, never repaired unless the spec's drift policy says so; an apply puts it back"
     mesh_env apply "$ENVIRONMENT" >/dev/null
-    code="$(mesh_env drift "$ENVIRONMENT" 2>/dev/null)"
+    code="$(mesh_env --quiet drift "$ENVIRONMENT")"
     ((code == 0)) || die "$ENVIRONMENT still drifts after the apply; see mesh env drift $ENVIRONMENT"
 }
 

@@ -24,6 +24,9 @@ public final class TaskRunner {
     /** Where a task says how far it is. */
     public interface Progress {
 
+        /** Sends {@code started}, once; {@link #run} has sent it before the work begins. */
+        void started();
+
         void progressed(String step, Integer percent, String message);
 
         default void progressed(String message) {
@@ -94,11 +97,27 @@ public final class TaskRunner {
 
     /** Starts the work on a worker; the stage completes when the command may be settled, as above. */
     public CompletionStage<Void> run(CloudEvent command, Work work) {
+        return run(command, work, true);
+    }
+
+    /**
+     * As {@link #run}, for a task that first checks whether it can start at all: it sends {@code started} itself
+     * ({@link Progress#started}). A command refused before that is answered with {@code finished} alone, and one
+     * that must wait (retried later) has not told its waiter that it runs.
+     */
+    public CompletionStage<Void> runStartedByWork(CloudEvent command, Work work) {
+        return run(command, work, false);
+    }
+
+    private CompletionStage<Void> run(CloudEvent command, Work work, boolean startFirst) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         workers.execute(() -> {
             try {
-                replies.started(command, agent);
-                finish(command, work.run(new EventProgress(command)), done);
+                EventProgress progress = new EventProgress(command);
+                if (startFirst) {
+                    progress.started();
+                }
+                finish(command, work.run(progress), done);
             } catch (Throwable failure) {
                 failed(command, failure, done);
             }
@@ -141,7 +160,13 @@ public final class TaskRunner {
     }
 
     private void finish(CloudEvent command, TaskFinished finished, CompletableFuture<Void> done) {
-        LOG.infof("%s %s: %s", command.getType(), finished.result(), finished.message());
+        // The subject names what the task was for (an environment and service, a database).
+        LOG.infof(
+                "%s%s %s: %s",
+                command.getType(),
+                command.getSubject() == null ? "" : " (" + command.getSubject() + ")",
+                finished.result(),
+                finished.message());
         replies.finish(command, finished, done);
     }
 
@@ -153,9 +178,19 @@ public final class TaskRunner {
     private final class EventProgress implements Progress {
         private final CloudEvent command;
         private volatile long lastSentNanos = System.nanoTime();
+        private final java.util.concurrent.atomic.AtomicBoolean started =
+                new java.util.concurrent.atomic.AtomicBoolean();
 
         EventProgress(CloudEvent command) {
             this.command = command;
+        }
+
+        @Override
+        public void started() {
+            if (started.compareAndSet(false, true)) {
+                lastSentNanos = System.nanoTime();
+                replies.started(command, agent);
+            }
         }
 
         @Override

@@ -188,4 +188,20 @@ class TaskRunnerTest {
                 .toList();
         assertEquals(List.of("progress", "heartbeat"), steps);
     }
+
+    @Test
+    void aTaskThatStartsItselfIsAnsweredWithFinishedAloneWhenRefusedFirst() throws Exception {
+        assertEquals(null, failureOf(runner((c, f) -> null).runStartedByWork(command, progress -> {
+            return new TaskFinished("backup", Result.FAIL, "no such database", Map.of());
+        })));
+        assertEquals(List.of("mesh.backup.finished"), emitter.types());
+
+        emitter.sent.clear();
+        assertEquals(null, failureOf(runner.runStartedByWork(command, progress -> {
+            progress.started();
+            progress.started();
+            return new TaskFinished("backup", Result.PASS, "backed up", Map.of());
+        })));
+        assertEquals(List.of("mesh.backup.started", "mesh.backup.finished"), emitter.types());
+    }
 }

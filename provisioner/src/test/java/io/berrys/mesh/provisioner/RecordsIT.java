@@ -17,6 +17,7 @@ import jakarta.inject.Inject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -65,16 +66,19 @@ class RecordsIT {
         String second = fresh("run");
         records.takeLease(environment, first, "apply");
 
-        assertThat(records.renew(List.of(first), List.of(first))).isEmpty();
+        assertThat(records.renew(List.of(first), Map.of(first, environment))).isEmpty();
 
         // The first run's provisioner paused past the lease's life; another took the environment over.
         sql("UPDATE provisioner.lease SET renewed_at = now() - interval '2 minutes' WHERE environment = '" + environment
                 + "'");
         assertThat(records.takeLease(environment, second, "destroy")).isEmpty();
 
-        assertThat(records.renew(List.of(first, second), List.of(first, second)))
+        assertThat(records.renew(List.of(first, second), Map.of(first, environment, second, environment)))
                 .containsExactly(first);
+
+        // A run that released its lease as it ended has not lost it.
         records.releaseLease(environment, second);
+        assertThat(records.renew(List.of(second), Map.of(second, environment))).isEmpty();
     }
 
     @Test

@@ -168,6 +168,9 @@ public class RolloutHandlers {
         if (failure instanceof KubernetesClientException e) {
             return TaskRunner.retry("Kubernetes API unavailable: " + e.getMessage(), API_RETRY_MS);
         }
+        if (failure instanceof InterruptedException) {
+            return TaskRunner.retry("stopped while handling", API_RETRY_MS);
+        }
         return null;
     }
 

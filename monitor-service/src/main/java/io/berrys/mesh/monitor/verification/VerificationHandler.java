@@ -26,7 +26,6 @@ import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
-import org.jboss.logging.Logger;
 
 /**
  * {@code mesh.verification.triggered}: measures the named PromQL checks every interval over the bake window, one
@@ -35,7 +34,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class VerificationHandler {
 
-    private static final Logger LOG = Logger.getLogger(VerificationHandler.class);
     private static final String SERVICE = "monitor-service";
 
     private final MonitorConfig config;
@@ -58,11 +56,7 @@ public class VerificationHandler {
 
     CompletionStage<Void> verifyCommand(CloudEvent command) {
         VerificationTriggered request = Events.command(command, Task.VERIFICATION, VerificationTriggered.class);
-        return runner.run(command, progress -> {
-            TaskFinished finished = run(request, progress);
-            LOG.infof("Verification of %s in %s: %s", request.service(), request.environment(), finished.message());
-            return finished;
-        });
+        return runner.run(command, progress -> run(request, progress));
     }
 
     private TaskFinished run(VerificationTriggered request, TaskRunner.Progress progress) throws InterruptedException {

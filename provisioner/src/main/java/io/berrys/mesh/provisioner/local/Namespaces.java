@@ -23,6 +23,8 @@ import java.util.Map;
 final class Namespaces implements ResourceHandler {
 
     private static final Duration DELETE_TIMEOUT = Duration.ofMinutes(5);
+    /** On a namespace that existed before the environment took it over. */
+    static final String ADOPTED = "mesh.berrys.io/adopted";
 
     private final KubernetesClient kube;
 
@@ -57,8 +59,8 @@ final class Namespaces implements ResourceHandler {
 
     /**
      * A namespace of that name made by hand, or by the workloads' manifests before the environment was provisioned,
-     * is taken over rather than refused: a namespace holds no data of its own. One that belongs to another
-     * environment is refused.
+     * is taken over rather than refused, and marked so: a destroy gives it back (takes its labels off) instead of
+     * deleting it with whatever it holds. One that belongs to another environment is refused.
      */
     @Override
     public Created create(Scope scope, Resource desired, Names names, String token, Progress progress) {
@@ -91,6 +93,7 @@ final class Namespaces implements ResourceHandler {
                                 ? Map.of()
                                 : ns.getMetadata().getAnnotations());
                 annotations.putAll(wanted.getMetadata().getAnnotations());
+                annotations.put(ADOPTED, "true");
                 ns.getMetadata().setLabels(labels);
                 ns.getMetadata().setAnnotations(annotations);
                 return ns;
@@ -113,6 +116,20 @@ final class Namespaces implements ResourceHandler {
     /** Waits while the cluster deletes what the namespace holds (it stays Terminating until then). */
     @Override
     public void delete(Scope scope, Observed actual, Progress progress) {
+        Namespace current = kube.namespaces().withName(actual.physicalId()).get();
+        if (current != null && "true".equals(Kube.tags(current.getMetadata()).get(ADOPTED))) {
+            progress.report("namespace " + actual.physicalId() + " existed before this environment: left in place,"
+                    + " without the environment's labels");
+            kube.namespaces().withName(actual.physicalId()).edit(ns -> {
+                ns.getMetadata().getLabels().remove(Tags.ENVIRONMENT);
+                ns.getMetadata().getLabels().remove(Tags.PROTECT);
+                ns.getMetadata().getLabels().remove("app.kubernetes.io/managed-by");
+                ns.getMetadata().getAnnotations().remove(Tags.LOGICAL_ID);
+                ns.getMetadata().getAnnotations().remove(ADOPTED);
+                return ns;
+            });
+            return;
+        }
         try {
             kube.namespaces().withName(actual.physicalId()).delete();
         } catch (KubernetesClientException e) {

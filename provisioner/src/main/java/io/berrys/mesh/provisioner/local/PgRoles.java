@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.postgresql.PGConnection;
 
 /**
  * The role that owns an environment's database, logging in with the password of its Secret. The role, its tags and
@@ -98,7 +99,8 @@ final class PgRoles implements ResourceHandler {
                 Statement statement = connection.createStatement()) {
             connection.setAutoCommit(false);
             statement.execute("CREATE ROLE " + identifier(name) + (desired.flag("login") ? " LOGIN" : " NOLOGIN")
-                    + " CONNECTION LIMIT " + desired.number("connectionLimit") + " PASSWORD " + literal(password));
+                    + " CONNECTION LIMIT " + desired.number("connectionLimit"));
+            setPassword(connection, name, password);
             statement.execute("COMMENT ON ROLE " + identifier(name) + " IS "
                     + literal(Postgres.tagComment(scope, desired.id(), desired.protect())));
             statement.execute("GRANT " + identifier(name) + " TO CURRENT_USER");
@@ -108,7 +110,6 @@ final class PgRoles implements ResourceHandler {
                 throw new IllegalStateException("role " + name + " exists and is not this environment's " + desired.id()
                         + " (its comment carries no tags); drop it or choose another database name");
             }
-            // The server's message never holds the password: it names the role and what was wrong.
             throw new PostgresException("creating role " + name, e);
         }
         return new Created(physicalId(name), Map.of("name", name));
@@ -132,12 +133,26 @@ final class PgRoles implements ResourceHandler {
                     case "connectionLimit" ->
                         statement.execute(
                                 "ALTER ROLE " + role + " CONNECTION LIMIT " + desired.number("connectionLimit"));
+                    // Its Secret was made again (replaced, or deleted by hand): the role takes the new password.
+                    case "passwordSecret" ->
+                        setPassword(
+                                connection,
+                                roleName(actual.physicalId()),
+                                secrets.read(names.physical(desired.text("passwordSecret")), "password"));
                     default -> throw new IllegalStateException("a role cannot change " + change.name() + " in place");
                 }
             }
         } catch (SQLException e) {
             throw new PostgresException("changing role " + roleName(actual.physicalId()), e);
         }
+    }
+
+    /**
+     * Sent hashed (SCRAM-SHA-256, computed by the driver), so the password is in no statement the server may log
+     * ({@code log_statement = ddl}) and in no error message.
+     */
+    private static void setPassword(Connection connection, String role, String password) throws SQLException {
+        connection.unwrap(PGConnection.class).alterUserPassword(role, password.toCharArray(), "scram-sha-256");
     }
 
     @Override

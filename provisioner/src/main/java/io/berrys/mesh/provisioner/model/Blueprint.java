@@ -69,6 +69,8 @@ public final class Blueprint {
                 out,
                 localSecret(
                         DATABASE_PASSWORD,
+                        // Kept with a protected database: its role logs in with this password.
+                        db.protect(),
                         "database-password",
                         "generated password of the role " + databaseName,
                         "password",
@@ -103,6 +105,7 @@ public final class Blueprint {
                 out,
                 localSecret(
                         DATABASE_CREDENTIALS,
+                        false,
                         "database-credentials",
                         "URL of the platform's PostgreSQL",
                         "database-url",
@@ -110,7 +113,12 @@ public final class Blueprint {
         add(
                 out,
                 localSecret(
-                        REDIS_CREDENTIALS, "redis-credentials", "URL of the platform's Redis", "redis-url", List.of()));
+                        REDIS_CREDENTIALS,
+                        false,
+                        "redis-credentials",
+                        "URL of the platform's Redis",
+                        "redis-url",
+                        List.of()));
         var storage = spec.storage();
         add(out, localBucket(STATIC_BUCKET, storage.staticBucket(), spec.region(), 0, false));
         add(
@@ -124,11 +132,12 @@ public final class Blueprint {
         return List.copyOf(out.values());
     }
 
-    private static Resource localSecret(String id, String name, String description, String value, List<String> from) {
+    private static Resource localSecret(
+            String id, boolean protect, String name, String description, String value, List<String> from) {
         return Resource.of(
                 id,
                 Kind.SECRET,
-                false,
+                protect,
                 "name",
                 name,
                 "namespace",

@@ -61,20 +61,27 @@ public final class Planner {
             List<AttributeChange> diff = diff(want, actual);
             String reason = null;
             // A replaced dependency gets a new physical id: what names it must follow, by replacing itself where
-            // that reference cannot change in place.
+            // that reference cannot change in place. So does one made again (deleted by hand) that this resource
+            // took something from only at its create (a password, a URL's parts), which no diff would show.
             for (String dependency : want.dependencies()) {
                 Change upstream = changes.get(dependency);
-                if (upstream == null || upstream.action() != Action.REPLACE) {
+                if (upstream == null) {
                     continue;
                 }
                 String attribute = referencing(want, dependency);
+                boolean madeAgain =
+                        upstream.action() == Action.CREATE && want.kind().createOnly(attribute);
+                if (upstream.action() != Action.REPLACE && !madeAgain) {
+                    continue;
+                }
                 boolean forces = want.kind().forcesReplacement(attribute);
                 if (diff.stream().noneMatch(c -> c.name().equals(attribute))) {
                     List<AttributeChange> extended = new ArrayList<>(diff);
                     extended.add(new AttributeChange(attribute, dependency, dependency, forces));
                     diff = extended;
                 }
-                reason = reason == null ? dependency + " is replaced" : reason + ", " + dependency + " is replaced";
+                String why = dependency + (madeAgain ? " is made again" : " is replaced");
+                reason = reason == null ? why : reason + ", " + why;
             }
             Action action = diff.isEmpty()
                     ? Action.NOOP

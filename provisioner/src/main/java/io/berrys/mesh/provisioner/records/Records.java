@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -72,11 +73,11 @@ public class Records implements PendingCreates {
     }
 
     /**
-     * Renews the runs and the leases they hold, and names the runs of {@code leased} whose lease is gone: taken over
-     * after this provisioner failed to renew it in time (a long pause, PostgreSQL unreachable), so another run may
-     * be changing the environment now.
+     * Renews the runs and the leases they hold, and names the runs of {@code leased} (run id to environment) whose
+     * environment's lease another run holds now: taken over after this provisioner failed to renew it in time (a
+     * long pause, PostgreSQL unreachable). A lease released by a run that just ended is not counted.
      */
-    public List<String> renew(List<String> running, List<String> leased) {
+    public List<String> renew(List<String> running, Map<String, String> leased) {
         if (running.isEmpty()) {
             return List.of();
         }
@@ -85,9 +86,15 @@ public class Records implements PendingCreates {
                 .chain(() -> RunRecord.update("renewedAt = ?1 where id in ?2 and state = 'RUNNING'", now, running))
                 .chain(() -> leased.isEmpty()
                         ? io.smallrye.mutiny.Uni.createFrom().item(List.<LeaseRecord>of())
-                        : LeaseRecord.<LeaseRecord>list("runId in ?1", leased)));
-        var stillHeld = held.stream().map(lease -> lease.runId).collect(java.util.stream.Collectors.toSet());
-        return leased.stream().filter(id -> !stillHeld.contains(id)).toList();
+                        : LeaseRecord.<LeaseRecord>list(
+                                "environment in ?1", List.copyOf(new java.util.HashSet<>(leased.values())))));
+        Map<String, String> holders = new java.util.HashMap<>();
+        held.forEach(lease -> holders.put(lease.environment, lease.runId));
+        return leased.entrySet().stream()
+                .filter(e -> holders.containsKey(e.getValue())
+                        && !holders.get(e.getValue()).equals(e.getKey()))
+                .map(Map.Entry::getKey)
+                .toList();
     }
 
     // ---------------------------------------------------------------- create-pending markers

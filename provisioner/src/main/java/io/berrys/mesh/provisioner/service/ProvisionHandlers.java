@@ -2,6 +2,7 @@ package io.berrys.mesh.provisioner.service;
 
 import io.berrys.mesh.events.Events;
 import io.berrys.mesh.events.Replies;
+import io.berrys.mesh.events.RetryLaterException;
 import io.berrys.mesh.events.Services;
 import io.berrys.mesh.events.Settlement;
 import io.berrys.mesh.events.Task;
@@ -51,7 +52,7 @@ public class ProvisionHandlers {
             Runs runs,
             @Channel("replies") @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER) Emitter<CloudEvent> replies) {
         this.runs = runs;
-        this.runner = new TaskRunner("provision", new Replies(replies, SERVICE), SERVICE, ProvisionHandlers::failure);
+        this.runner = new TaskRunner("provision", new Replies(replies, SERVICE), SERVICE);
     }
 
     @Incoming("provisions")
@@ -61,12 +62,8 @@ public class ProvisionHandlers {
 
     CompletionStage<Void> handle(CloudEvent command) {
         ProvisionTriggered request = Events.command(command, Task.PROVISION, ProvisionTriggered.class);
-        return runner.run(command, progress -> run(request, progress));
-    }
-
-    /** An environment another run is changing is waited for. */
-    private static TaskRunner.Handling failure(CloudEvent command, Throwable failure) {
-        return failure instanceof Runs.EnvironmentBusyException e ? TaskRunner.retry(e.getMessage(), 10_000) : null;
+        // Started only once the run has its lease: a command waiting for the environment is not yet running.
+        return runner.runStartedByWork(command, progress -> run(request, progress));
     }
 
     private TaskFinished run(ProvisionTriggered request, TaskRunner.Progress progress) throws InterruptedException {
@@ -84,7 +81,11 @@ public class ProvisionHandlers {
             run = runs.start(request.environment(), action, false);
         } catch (SpecInvalidException | Runs.UnknownEnvironmentException e) {
             return failed(e.getMessage());
+        } catch (Runs.EnvironmentBusyException e) {
+            // An environment another run is changing is waited for.
+            throw new RetryLaterException(e.getMessage(), 10_000);
         }
+        progress.started();
         int sent = 0;
         while (true) {
             List<String> lines = run.lines(sent);

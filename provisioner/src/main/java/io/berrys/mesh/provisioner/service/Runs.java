@@ -257,6 +257,14 @@ public class Runs {
                 local = localEngine;
                 if (local == null) {
                     var settings = config.local();
+                    if (config.local()
+                            .s3Endpoint()
+                            .or(() -> config.aws().endpoint())
+                            .isEmpty()) {
+                        // Without one the buckets of a local environment would be made in AWS itself.
+                        throw new IllegalStateException("the local provider keeps buckets in a local S3 server: set"
+                                + " mesh.provisioner.local.s3-endpoint (or mesh.provisioner.aws.endpoint)");
+                    }
                     var postgres = settings.postgres();
                     local = new Engine(
                             new LocalProvider(
@@ -394,8 +402,8 @@ public class Runs {
                 spec.drRegion() == null || spec.drRegion().isBlank()
                         ? List.of(spec.region())
                         : List.of(spec.region(), spec.drRegion()));
-        Engine engine = engine(spec);
         try {
+            Engine engine = engine(spec);
             List<Resource> desired = Blueprint.of(spec);
             run.say(run.action.label() + " " + run.environment + ": " + desired.size() + " resources in the spec");
             switch (run.action) {
@@ -439,6 +447,10 @@ public class Runs {
                 case APPLY -> {
                     Outcome outcome = engine.apply(scope, desired, run.force, run::say);
                     finish(run, outcome.plan());
+                    if (run.stopped != null) {
+                        // Its last wave ended after the lease was lost: another run's spec may be the current one.
+                        throw new IllegalStateException("the apply is not recorded as the environment's spec");
+                    }
                     records.applied(run.environment, fingerprint(desired), loaded.yaml(), run.id);
                     gauge(run.environment)
                             .set(engine.plan(scope, desired).pending().size());
@@ -465,6 +477,8 @@ public class Runs {
             LOG.warnf("%s of %s (%s) failed: %s", run.action.label(), run.environment, run.id, message);
         } finally {
             run.finishedAt = Instant.now();
+            // A run told to stop was interrupted; its records are still written.
+            Thread.interrupted();
         }
         run.say(run.action.label() + " " + run.environment + " "
                 + run.state.name().toLowerCase(Locale.ROOT) + ": " + run.summary);
@@ -489,9 +503,11 @@ public class Runs {
         }
         List<String> lost = records.renew(
                 running.stream().map(r -> r.id).toList(),
-                running.stream().filter(r -> r.leased).map(r -> r.id).toList());
+                running.stream()
+                        .filter(r -> r.leased)
+                        .collect(java.util.stream.Collectors.toMap(r -> r.id, r -> r.environment)));
         for (Run run : running) {
-            if (lost.contains(run.id)) {
+            if (lost.contains(run.id) && run.state == State.RUNNING) {
                 // Another run may be changing the environment: this one stops before its next step.
                 run.leased = false;
                 run.stopped = "the lease on " + run.environment + " was taken over by another run";

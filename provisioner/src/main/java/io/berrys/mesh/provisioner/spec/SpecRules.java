@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
 /** The rules a spec must meet that a single key cannot show: how its values fit together, and AWS's limits. */
 final class SpecRules {
 
-    private static final Pattern ENVIRONMENT = Pattern.compile("[a-z][a-z0-9-]{1,30}");
+    private static final Pattern ENVIRONMENT = Pattern.compile("[a-z][a-z0-9-]{0,29}[a-z0-9]");
     private static final Pattern REGION = Pattern.compile("[a-z]{2}(-gov)?-[a-z]+-\\d");
     private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
     private static final Pattern IDENTIFIER = Pattern.compile("[a-z][a-z0-9-]{0,39}");
@@ -73,7 +73,8 @@ final class SpecRules {
     static void check(EnvironmentSpec spec, List<Violation> out) {
         if (!ENVIRONMENT.matcher(spec.environment()).matches()) {
             out.add(new Violation(
-                    "environment", "must be 2-31 lowercase letters, digits or '-', starting with a letter"));
+                    "environment",
+                    "must be 2-31 lowercase letters, digits or '-', starting with a letter and not ending with '-'"));
         }
         if (!REGION.matcher(spec.region()).matches()) {
             out.add(new Violation("region", "'" + spec.region() + "' is not an AWS region name such as us-east-1"));
@@ -249,6 +250,14 @@ final class SpecRules {
         }
         if (!db.name().matches("[a-zA-Z][a-zA-Z0-9_]{0,62}")) {
             out.add(new Violation("database.name", "must be letters, digits or '_', starting with a letter"));
+        } else if (spec.provider() == EnvironmentSpec.Provider.LOCAL
+                && db.name().length() + 1 + spec.environment().length() > 63) {
+            // One local server holds every environment, so the database and its role are <name>_<environment>,
+            // and PostgreSQL cuts names at 63 bytes.
+            out.add(new Violation(
+                    "database.name",
+                    "with the local provider, '" + db.name() + "_" + spec.environment()
+                            + "' must be at most 63 characters"));
         }
     }
 

@@ -195,6 +195,41 @@ class LocalProviderIT {
 
     @Test
     @Order(4)
+    void aPasswordSecretDeletedByHandIsMadeAgainAndTheRoleAndURLFollowIt() throws Exception {
+        kube.secrets().inNamespace(environment).withName("database-password").delete();
+
+        Plan plan = engine.plan(scope, desired);
+        assertThat(change(plan, Blueprint.DATABASE_PASSWORD).action()).isEqualTo(Action.CREATE);
+        assertThat(change(plan, Blueprint.DATABASE_ROLE).attributes())
+                .extracting(AttributeChange::name)
+                .containsExactly("passwordSecret");
+        assertThat(change(plan, Blueprint.DATABASE_CREDENTIALS).attributes())
+                .extracting(AttributeChange::name)
+                .containsExactly("from");
+
+        engine.apply(scope, desired, false, progress::add);
+
+        KubeSecrets secrets = new KubeSecrets(kube, postgres, "");
+        String password = secrets.read(environment + "/database-password", "password");
+        URI url = URI.create(secrets.read(environment + "/database-credentials", "url"));
+        assertThat(url.getUserInfo()).isEqualTo(database + ":" + password);
+        assertThat(logsIn(url)).isTrue();
+        assertThat(engine.plan(scope, desired).pending()).isEmpty();
+    }
+
+    static boolean logsIn(URI url) throws Exception {
+        String[] login = url.getUserInfo().split(":", 2);
+        Properties properties = new Properties();
+        properties.setProperty("user", login[0]);
+        properties.setProperty("password", login[1]);
+        try (Connection connection = new org.postgresql.Driver()
+                .connect("jdbc:postgresql://" + url.getHost() + ":" + url.getPort() + url.getPath(), properties)) {
+            return connection.isValid(5);
+        }
+    }
+
+    @Test
+    @Order(5)
     void aDatabaseCreatedWithoutItsTagIsFinishedNotMadeTwice() throws Exception {
         // What a crash between CREATE DATABASE and its COMMENT leaves.
         try (Connection connection = postgres.connect();
@@ -211,7 +246,7 @@ class LocalProviderIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void destroyRemovesEverything() throws Exception {
         var outcome = engine.destroy(scope, false, progress::add);
 
@@ -228,7 +263,7 @@ class LocalProviderIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void productionKeepsItsDatabaseAndBackupsUnlessForced() throws Exception {
         List<Resource> production = spec("production");
         engine.apply(scope, production, false, progress::add);
@@ -236,12 +271,55 @@ class LocalProviderIT {
         var kept = engine.destroy(scope, false, progress::add);
 
         assertThat(kept.kept())
-                .contains(Blueprint.LOCAL_DATABASE, Blueprint.DATABASE_ROLE, Blueprint.BACKUP_BUCKET)
+                .contains(
+                        Blueprint.LOCAL_DATABASE,
+                        Blueprint.DATABASE_ROLE,
+                        Blueprint.DATABASE_PASSWORD,
+                        Blueprint.NAMESPACE,
+                        Blueprint.BACKUP_BUCKET)
                 .doesNotContain(Blueprint.STATIC_BUCKET, Blueprint.DATABASE_CREDENTIALS);
         assertThat(provider.observe(scope)).containsKey(Blueprint.LOCAL_DATABASE);
 
         var forced = engine.destroy(scope, true, progress::add);
         assertThat(forced.kept()).isEmpty();
         assertThat(provider.observe(scope)).isEmpty();
+    }
+
+    @Test
+    @Order(8)
+    void aNamespaceThatExistedBeforeIsTakenOverAndGivenBackByADestroy() throws Exception {
+        String other = environment + "-x";
+        Scope otherScope = new Scope(other, "us-east-1", List.of("us-east-1"));
+        kube.namespaces()
+                .resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder()
+                        .withNewMetadata()
+                        .withName(other)
+                        .endMetadata()
+                        .build())
+                .create();
+        kube.configMaps()
+                .inNamespace(other)
+                .resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                        .withNewMetadata()
+                        .withName("made-by-hand")
+                        .endMetadata()
+                        .build())
+                .create();
+        String yaml = Files.readString(Path.of("../deploy/local/environments/staging.yaml"))
+                .replace("environment: staging", "environment: " + other);
+        List<Resource> otherDesired = Blueprint.local(SpecReader.read("staging.yaml", yaml));
+
+        engine.apply(otherScope, otherDesired, false, progress::add);
+        assertThat(kube.namespaces().withName(other).get().getMetadata().getLabels())
+                .containsEntry(Tags.ENVIRONMENT, other);
+
+        engine.destroy(otherScope, false, progress::add);
+
+        Namespace left = kube.namespaces().withName(other).get();
+        assertThat(left).isNotNull();
+        assertThat(left.getMetadata().getLabels()).doesNotContainKey(Tags.ENVIRONMENT);
+        assertThat(kube.configMaps().inNamespace(other).withName("made-by-hand").get())
+                .isNotNull();
+        assertThat(provider.observe(otherScope)).isEmpty();
     }
 }

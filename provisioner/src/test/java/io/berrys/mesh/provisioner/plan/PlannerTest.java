@@ -148,6 +148,26 @@ public class PlannerTest {
     }
 
     @Test
+    void aSecretMadeAgainIsFollowedByWhatTookItsValueAtCreate() throws IOException {
+        List<Resource> desired = production();
+        Map<String, Observed> observed = new LinkedHashMap<>(cloud(desired));
+        observed.remove(Blueprint.DATABASE_PASSWORD);
+
+        Plan plan = Planner.plan(desired, observed);
+
+        assertThat(change(plan, Blueprint.DATABASE_PASSWORD).action()).isEqualTo(Action.CREATE);
+        Change database = change(plan, Blueprint.DATABASE);
+        assertThat(database.action()).isEqualTo(Action.UPDATE);
+        assertThat(database.attributes()).extracting(AttributeChange::name).containsExactly("passwordSecret");
+        assertThat(database.reason()).isEqualTo(Blueprint.DATABASE_PASSWORD + " is made again");
+        assertThat(change(plan, Blueprint.DATABASE_CREDENTIALS).attributes())
+                .extracting(AttributeChange::name)
+                .containsExactly("from");
+        // A reference compared on every plan needs no such help: nothing else changes.
+        assertThat(plan.pending()).hasSize(3);
+    }
+
+    @Test
     void aResourceTheSpecNoLongerHasIsDeletedDependentsFirst() throws IOException {
         List<Resource> desired = production();
         Map<String, Observed> observed = cloud(desired);
