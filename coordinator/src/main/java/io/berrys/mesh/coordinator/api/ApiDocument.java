@@ -18,7 +18,8 @@ import org.eclipse.microprofile.openapi.models.responses.APIResponses;
 
 /**
  * What the annotations cannot say in the API document: the bearer token every {@code /api} call needs (401 without
- * it, 403 when it does not cover the call), the error answers the operations refer to by name, and the environments
+ * it, 403 when it does not cover the call), the 414 the HTTP server gives a request line too long to read, the error
+ * answers the operations refer to by name, and the environments
  * a release may name, which come from the configured pipelines.
  */
 public class ApiDocument implements OASFilter {
@@ -40,6 +41,12 @@ public class ApiDocument implements OASFilter {
                         "Forbidden", "The token's role or environments do not cover this call",
                         "NotFound", "No such release or rebuild",
                         "Conflict", "The request conflicts with the state the release or rebuild is in"));
+        // Answered by the HTTP server before any resource runs, with no body.
+        components.addResponse(
+                "UriTooLong",
+                OASFactory.createAPIResponse()
+                        .description("The request line is longer than the server reads"
+                                + " (quarkus.http.limits.max-initial-line-length, 4096 bytes): shorten the query"));
         if (document.getPaths() == null) {
             return;
         }
@@ -87,6 +94,7 @@ public class ApiDocument implements OASFilter {
         }
         responses.addAPIResponse("401", OASFactory.createAPIResponse().ref("Unauthorized"));
         responses.addAPIResponse("403", OASFactory.createAPIResponse().ref("Forbidden"));
+        responses.addAPIResponse("414", OASFactory.createAPIResponse().ref("UriTooLong"));
     }
 
     /** The publish body's environment is one with a pipeline; its databases are identifiers. */

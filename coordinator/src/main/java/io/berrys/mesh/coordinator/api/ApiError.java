@@ -29,10 +29,6 @@ public record ApiError(String error) {
     }
 
     /**
-     * A query parameter that must be a whole number within bounds: its value, or null with the problem added, which
-     * names the parameter and the rule.
-     */
-    /**
      * Query parameters that take one value, given more than once: the framework would quietly take the first and
      * answer a request the caller did not mean.
      */
@@ -57,6 +53,10 @@ public record ApiError(String error) {
         }
     }
 
+    /**
+     * A query parameter that must be a whole number within bounds: its value, or null with the problem added, which
+     * names the parameter and the rule.
+     */
     static Integer wholeNumber(String name, String value, int min, int max, List<String> problems) {
         try {
             int parsed = Integer.parseInt(value.trim());

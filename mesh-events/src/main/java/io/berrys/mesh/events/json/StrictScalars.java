@@ -1,14 +1,22 @@
 package io.berrys.mesh.events.json;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
+import com.fasterxml.jackson.databind.deser.std.StringDeserializer;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.type.LogicalType;
+import java.io.IOException;
 
 /**
  * Reads JSON scalars as the API documents them: a string field takes a string, a number field a number, a boolean
  * true or false. Jackson would otherwise take {@code 4} for {@code "4"} and {@code "true"} for true, so a body the
- * document calls invalid would be accepted.
+ * document calls invalid would be accepted. A string holding the NUL character is refused too: JSON allows it
+ * (the escape backslash-u-0000), PostgreSQL's text does not, so it would fail only once stored, as a server error.
  */
 public final class StrictScalars {
 
@@ -26,6 +34,32 @@ public final class StrictScalars {
         mapper.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
         // Jackson would cut 3.5 to 3. (JSON Schema counts 3.0 as a whole number; written so, it is refused too.)
         mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+        mapper.registerModule(new SimpleModule("mesh-strings-without-nul").addDeserializer(String.class, new NoNul()));
         return mapper;
+    }
+
+    /** Strings as Jackson reads them (coercion rules included), without the NUL character. */
+    private static final class NoNul extends StdScalarDeserializer<String> {
+        NoNul() {
+            super(String.class);
+        }
+
+        @Override
+        public String deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+            String value = StringDeserializer.instance.deserialize(parser, context);
+            if (value != null && value.indexOf('\u0000') >= 0) {
+                // JsonProblems names the field and quotes this rule.
+                throw JsonMappingException.from(
+                        parser,
+                        "a string with the NUL character",
+                        new IllegalArgumentException("must not contain the NUL character (U+0000)"));
+            }
+            return value;
+        }
+
+        @Override
+        public LogicalType logicalType() {
+            return LogicalType.Textual;
+        }
     }
 }

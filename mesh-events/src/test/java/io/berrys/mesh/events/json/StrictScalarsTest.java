@@ -27,4 +27,10 @@ class StrictScalarsTest {
         assertEquals("`count` must be a whole number", refusal("{\"count\": \"3\"}"));
         assertEquals("`count` must be a whole number; got 3.5", refusal("{\"count\": 3.5}"));
     }
+
+    @Test
+    void aStringWithTheNulCharacterIsRefusedNamingItsField() {
+        // JSON allows the escape; PostgreSQL's text would refuse it only once the request was being stored.
+        assertEquals("`version`: must not contain the NUL character (U+0000)", refusal("{\"version\": \"2\\u0000\"}"));
+    }
 }
