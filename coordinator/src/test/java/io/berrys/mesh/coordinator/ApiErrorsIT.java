@@ -67,6 +67,13 @@ class ApiErrorsIT {
                 .then()
                 .statusCode(400)
                 .body("error", equalTo("`migrations`: must not contain the NUL character (U+0000)"));
+        // The document says so, or a schema-based client would take such a string for valid.
+        Api.asAdmin()
+                .when()
+                .get("/q/openapi?format=json")
+                .then()
+                .statusCode(200)
+                .body("components.schemas.PublishRequest.properties.migrations.pattern", equalTo("^[^\\u0000]*$"));
     }
 
     @Test

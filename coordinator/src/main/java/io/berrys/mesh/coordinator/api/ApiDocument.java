@@ -1,6 +1,7 @@
 package io.berrys.mesh.coordinator.api;
 
 import io.berrys.mesh.events.http.OpenApiDocuments;
+import io.berrys.mesh.events.json.StrictScalars;
 import java.util.ArrayList;
 import java.util.Map;
 import java.util.TreeSet;
@@ -58,6 +59,62 @@ public class ApiDocument implements OASFilter {
         environments(components);
         OpenApiDocuments.optionalMayBeNull(components);
         eventStream(document);
+        nulFreeRequestStrings(document, components);
+    }
+
+    /**
+     * The strings of request bodies are stored in PostgreSQL, whose text cannot hold the NUL character; the API
+     * refuses it ({@link ApiJson}), and the document says so with a pattern on each string that has none.
+     */
+    private static void nulFreeRequestStrings(OpenAPI document, Components components) {
+        java.util.Set<Schema> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        document.getPaths()
+                .getPathItems()
+                .values()
+                .forEach(item -> item.getOperations().values().forEach(operation -> {
+                    if (operation.getRequestBody() == null
+                            || operation.getRequestBody().getContent() == null) {
+                        return;
+                    }
+                    operation.getRequestBody().getContent().getMediaTypes().values().stream()
+                            .filter(media -> media.getSchema() != null)
+                            .forEach(media -> nulFree(media.getSchema(), components, seen));
+                }));
+    }
+
+    private static void nulFree(Schema schema, Components components, java.util.Set<Schema> seen) {
+        if (schema == null || !seen.add(schema)) {
+            return;
+        }
+        if (schema.getRef() != null) {
+            String name = schema.getRef().substring(schema.getRef().lastIndexOf('/') + 1);
+            nulFree(
+                    components.getSchemas() == null
+                            ? null
+                            : components.getSchemas().get(name),
+                    components,
+                    seen);
+            return;
+        }
+        if (schema.getType() != null
+                && schema.getType().contains(Schema.SchemaType.STRING)
+                && schema.getPattern() == null
+                && schema.getEnumeration() == null) {
+            schema.setPattern(StrictScalars.NUL_FREE);
+        }
+        if (schema.getProperties() != null) {
+            schema.getProperties().values().forEach(property -> nulFree(property, components, seen));
+        }
+        nulFree(schema.getItems(), components, seen);
+        if (schema.getAnyOf() != null) {
+            schema.getAnyOf().forEach(choice -> nulFree(choice, components, seen));
+        }
+        if (schema.getOneOf() != null) {
+            schema.getOneOf().forEach(choice -> nulFree(choice, components, seen));
+        }
+        if (schema.getAdditionalPropertiesSchema() != null) {
+            nulFree(schema.getAdditionalPropertiesSchema(), components, seen);
+        }
     }
 
     /** Each Server-Sent Event of a release's stream: a Progress as JSON in its data. */

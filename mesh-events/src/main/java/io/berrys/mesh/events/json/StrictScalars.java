@@ -15,8 +15,8 @@ import java.io.IOException;
 /**
  * Reads JSON scalars as the API documents them: a string field takes a string, a number field a number, a boolean
  * true or false. Jackson would otherwise take {@code 4} for {@code "4"} and {@code "true"} for true, so a body the
- * document calls invalid would be accepted. A string holding the NUL character is refused too: JSON allows it
- * (the escape backslash-u-0000), PostgreSQL's text does not, so it would fail only once stored, as a server error.
+ * document calls invalid would be accepted. An API that stores its bodies in PostgreSQL also refuses strings holding
+ * the NUL character ({@link #withoutNul}).
  */
 public final class StrictScalars {
 
@@ -34,9 +34,21 @@ public final class StrictScalars {
         mapper.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
         // Jackson would cut 3.5 to 3. (JSON Schema counts 3.0 as a whole number; written so, it is refused too.)
         mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
-        mapper.registerModule(new SimpleModule("mesh-strings-without-nul").addDeserializer(String.class, new NoNul()));
         return mapper;
     }
+
+    /**
+     * Refuses strings that hold the NUL character: JSON allows it (the escape backslash-u-0000), PostgreSQL's text
+     * does not, so a body stored there would fail only as it was written, as a server error. Its API document says
+     * so with {@link #NUL_FREE} as the pattern of the strings it takes.
+     */
+    public static ObjectMapper withoutNul(ObjectMapper mapper) {
+        return mapper.registerModule(
+                new SimpleModule("mesh-strings-without-nul").addDeserializer(String.class, new NoNul()));
+    }
+
+    /** The pattern of a string without the NUL character, as a JSON Schema (ECMA-262) regular expression. */
+    public static final String NUL_FREE = "^[^\\u0000]*$";
 
     /** Strings as Jackson reads them (coercion rules included), without the NUL character. */
     private static final class NoNul extends StdScalarDeserializer<String> {
