@@ -50,7 +50,14 @@ final class Kube {
         return code == 0 || code == 429 || code >= 500;
     }
 
-    static boolean gone(KubernetesClientException e) {
-        return e.getCode() == 404;
+    /** Runs a delete; one of something already gone succeeds. */
+    static void ignoringGone(Runnable delete) {
+        try {
+            delete.run();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 404) {
+                throw e;
+            }
+        }
     }
 }

@@ -130,11 +130,7 @@ final class KubeSecrets implements ResourceHandler {
 
     /** One key of a Secret of the environment: only ever passed on to a role or another Secret. */
     String read(String physicalId, String key) {
-        int slash = physicalId.indexOf('/');
-        Secret secret = kube.secrets()
-                .inNamespace(physicalId.substring(0, slash))
-                .withName(physicalId.substring(slash + 1))
-                .get();
+        Secret secret = secret(physicalId).get();
         if (secret == null) {
             throw new IllegalStateException("secret " + physicalId + " does not exist");
         }
@@ -155,10 +151,7 @@ final class KubeSecrets implements ResourceHandler {
             List<AttributeChange> changes,
             Names names,
             Progress progress) {
-        int slash = actual.physicalId().indexOf('/');
-        var secret = kube.secrets()
-                .inNamespace(actual.physicalId().substring(0, slash))
-                .withName(actual.physicalId().substring(slash + 1));
+        var secret = secret(actual.physicalId());
         for (AttributeChange change : changes) {
             switch (change.name()) {
                 case "description" ->
@@ -182,16 +175,12 @@ final class KubeSecrets implements ResourceHandler {
 
     @Override
     public void delete(Scope scope, Observed actual, Progress progress) {
-        int slash = actual.physicalId().indexOf('/');
-        try {
-            kube.secrets()
-                    .inNamespace(actual.physicalId().substring(0, slash))
-                    .withName(actual.physicalId().substring(slash + 1))
-                    .delete();
-        } catch (KubernetesClientException e) {
-            if (!Kube.gone(e)) {
-                throw e;
-            }
-        }
+        Kube.ignoringGone(() -> secret(actual.physicalId()).delete());
+    }
+
+    /** The Secret of a physical id, {@code namespace/name}. */
+    private io.fabric8.kubernetes.client.dsl.Resource<Secret> secret(String physicalId) {
+        int slash = physicalId.indexOf('/');
+        return kube.secrets().inNamespace(physicalId.substring(0, slash)).withName(physicalId.substring(slash + 1));
     }
 }

@@ -130,13 +130,7 @@ final class Namespaces implements ResourceHandler {
             });
             return;
         }
-        try {
-            kube.namespaces().withName(actual.physicalId()).delete();
-        } catch (KubernetesClientException e) {
-            if (!Kube.gone(e)) {
-                throw e;
-            }
-        }
+        Kube.ignoringGone(() -> kube.namespaces().withName(actual.physicalId()).delete());
         long deadline = System.nanoTime() + DELETE_TIMEOUT.toNanos();
         long started = System.nanoTime();
         long reported = -1;
