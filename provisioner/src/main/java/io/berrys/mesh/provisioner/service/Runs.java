@@ -266,6 +266,11 @@ public class Runs {
                                 + " mesh.provisioner.local.s3-endpoint (or mesh.provisioner.aws.endpoint)");
                     }
                     var postgres = settings.postgres();
+                    if (postgres.password().filter(p -> !p.isBlank()).isEmpty()) {
+                        throw new IllegalStateException("the local provider needs the password of its PostgreSQL role "
+                                + postgres.user() + ": set mesh.provisioner.local.postgres.password"
+                                + " (MESH_PROVISIONER_PG_PASSWORD; deploy/local/servers.sh env prints it)");
+                    }
                     local = new Engine(
                             new LocalProvider(
                                     kubernetes = new KubernetesClientBuilder().build(),
@@ -274,7 +279,7 @@ public class Runs {
                                             postgres.port(),
                                             postgres.database(),
                                             postgres.user(),
-                                            postgres.password().orElse("")),
+                                            postgres.password().get()),
                                     settings.redisUrl(),
                                     localS3,
                                     observing),
